@@ -1,0 +1,59 @@
+/**
+ * embed.js: the one script tag a department site adds.
+ *   <script src="https://huiyin.example/embed.js" data-huiyin-form="demo/opinion" async></script>
+ * It inserts an iframe from Huiyin's origin where the tag stands (or into each
+ * `<div data-huiyin-form="…">`), sizes it from height messages whose origin it checks, and with
+ * `data-huiyin-mode="button"` shows a button that opens the form in a dialog instead.
+ * The host page never sees the form's contents: they stay inside the iframe's origin.
+ */
+((d: Document) => {
+  const me = d.currentScript as HTMLScriptElement | null;
+  const origin = new URL(me ? me.src : location.href).origin;
+  const frames: HTMLIFrameElement[] = [];
+
+  const frame = (spec: string, lang: string | undefined) => {
+    const f = d.createElement("iframe");
+    f.src = `${origin}/w/${spec}?embed=1${lang ? `&lang=${encodeURIComponent(lang)}` : ""}`;
+    f.title = lang === "en" ? "Feedback form" : "意见表单";
+    f.style.cssText = "display:block;width:100%;min-height:420px;border:0;color-scheme:light";
+    frames.push(f);
+    return f;
+  };
+
+  const mount = (host: HTMLElement, where: (el: HTMLElement) => void) => {
+    const spec = host.dataset.huiyinForm;
+    if (!spec || host.dataset.huiyinMounted || !/^[a-z0-9-]+\/[a-z0-9-]+$/.test(spec)) return;
+    host.dataset.huiyinMounted = "1";
+    const lang = host.dataset.huiyinLang;
+    if (host.dataset.huiyinMode !== "button") return where(frame(spec, lang));
+    const b = d.createElement("button");
+    b.type = "button";
+    b.textContent = host.dataset.huiyinLabel || (lang === "en" ? "Write to us" : "我要留言");
+    const dlg = d.createElement("dialog");
+    dlg.style.cssText = "width:min(640px,100vw);max-height:100vh;padding:0;border:0";
+    const close = d.createElement("button");
+    close.type = "button";
+    close.textContent = lang === "en" ? "Close" : "关闭";
+    close.style.cssText = "min-height:44px;min-width:44px;margin:4px";
+    close.onclick = () => dlg.close();
+    b.onclick = () => {
+      if (!dlg.lastChild || dlg.lastChild === close) dlg.append(frame(spec, lang));
+      dlg.showModal();
+    };
+    dlg.append(close);
+    where(b);
+    d.body.append(dlg);
+  };
+
+  if (me) mount(me, (el) => me.after(el));
+  for (const div of d.querySelectorAll<HTMLElement>("div[data-huiyin-form]"))
+    mount(div, (el) => div.append(el));
+
+  addEventListener("message", (e) => {
+    if (e.origin !== origin || !e.data || e.data.huiyin !== "height") return;
+    const h = Number(e.data.height);
+    for (const f of frames) {
+      if (f.contentWindow === e.source && h > 0 && h < 20000) f.style.height = `${Math.ceil(h)}px`;
+    }
+  });
+})(document);

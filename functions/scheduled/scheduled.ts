@@ -1,0 +1,36 @@
+/**
+ * The scheduled worker (Cron Triggers, UTC). Each job takes a lease, so running twice or
+ * concurrently is safe. Later issues add the statistics rollup, clocks, follow-ups and the outbox.
+ */
+import { lt } from "drizzle-orm";
+import { createDb, type Db } from "../../schema/db.ts";
+import { idempotencyKeys } from "../../schema/tables.ts";
+import { purgeSpentChallenges } from "../abuse/bot-check.ts";
+import type { Env } from "../lib/env.ts";
+import { releaseLease, takeLease } from "./lease.ts";
+
+/** Idempotency records are kept 7 days: far longer than any client retries. */
+export const IDEMPOTENCY_RETENTION_MS = 7 * 86_400_000;
+
+export const JOBS: Record<string, (db: Db, now: number) => Promise<void>> = {
+  housekeeping: async (db, now) => {
+    await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, now - IDEMPOTENCY_RETENTION_MS));
+    await purgeSpentChallenges(db, now);
+  },
+};
+
+export async function runScheduled(env: Env, scheduledTime: number, _cron: string): Promise<string[]> {
+  const db = createDb(env.DB);
+  const holder = crypto.randomUUID();
+  const ran: string[] = [];
+  for (const [name, job] of Object.entries(JOBS)) {
+    if (!(await takeLease(db, name, holder, scheduledTime, 5 * 60_000))) continue;
+    try {
+      await job(db, scheduledTime);
+      ran.push(name);
+    } finally {
+      await releaseLease(db, name, holder);
+    }
+  }
+  return ran;
+}

@@ -1,0 +1,240 @@
+import { and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import type { Db } from "../db.ts";
+import { caseEvents, cases, idempotencyKeys } from "../tables.ts";
+
+export type CaseRow = typeof cases.$inferSelect;
+export type NewCase = typeof cases.$inferInsert;
+export type CaseEventRow = typeof caseEvents.$inferSelect;
+
+/** Departments a caller may read: a list, or every department (system admin). */
+export type Scope = { all: true } | { all: false; deptIds: string[] };
+
+function inScope(scope: Scope): SQL | undefined {
+  if (scope.all) return undefined;
+  // An empty list must match nothing, never everything.
+  return scope.deptIds.length ? inArray(cases.deptId, scope.deptIds) : sql`0`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency (draft-ietf-httpapi-idempotency-key-header)
+
+export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
+
+/** A claim older than this is from a request that died; a retry may take it over. */
+export const STALE_CLAIM_MS = 30_000;
+
+export async function findIdempotency(db: Db, formId: string, key: string): Promise<IdempotencyRow | null> {
+  return (
+    (await db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.formId, formId), eq(idempotencyKeys.key, key)))
+      .get()) ?? null
+  );
+}
+
+/**
+ * Claims a key for this request. Returns true when this request owns it now; false when another
+ * request holds it (in flight or done). A stale in-flight claim with the same body is taken over.
+ */
+export async function claimIdempotencyKey(
+  db: Db,
+  formId: string,
+  key: string,
+  requestHash: string,
+  now: number,
+): Promise<boolean> {
+  const inserted = await db
+    .insert(idempotencyKeys)
+    .values({ formId, key, requestHash, status: "in_flight", createdAt: now })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
+  if (inserted.length) return true;
+  const takenOver = await db
+    .update(idempotencyKeys)
+    .set({ createdAt: now })
+    .where(
+      and(
+        eq(idempotencyKeys.formId, formId),
+        eq(idempotencyKeys.key, key),
+        eq(idempotencyKeys.status, "in_flight"),
+        eq(idempotencyKeys.requestHash, requestHash),
+        lt(idempotencyKeys.createdAt, now - STALE_CLAIM_MS),
+      ),
+    )
+    .returning({ key: idempotencyKeys.key });
+  return takenOver.length > 0;
+}
+
+export async function releaseIdempotencyKey(db: Db, formId: string, key: string): Promise<void> {
+  await db
+    .delete(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.formId, formId),
+        eq(idempotencyKeys.key, key),
+        eq(idempotencyKeys.status, "in_flight"),
+      ),
+    );
+}
+
+/**
+ * Stores a new case, its first event and the completed idempotency record in one D1 batch
+ * (one transaction): either the citizen's submission is stored and acknowledged, or nothing is.
+ */
+export async function insertSubmission(
+  db: Db,
+  row: NewCase,
+  firstEvent: Omit<typeof caseEvents.$inferInsert, "caseId" | "deptId">,
+  idem: { formId: string; key: string; responseStatus: number; responseBody: string },
+): Promise<void> {
+  await db.batch([
+    db.insert(cases).values(row),
+    db.insert(caseEvents).values({ ...firstEvent, caseId: row.id, deptId: row.deptId }),
+    db
+      .update(idempotencyKeys)
+      .set({ status: "done", responseStatus: idem.responseStatus, responseBody: idem.responseBody })
+      .where(and(eq(idempotencyKeys.formId, idem.formId), eq(idempotencyKeys.key, idem.key))),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public reads: never select personal data columns.
+
+const publicColumns = {
+  id: cases.id,
+  deptId: cases.deptId,
+  kind: cases.kind,
+  trackingCode: cases.trackingCode,
+  state: cases.state,
+  category: cases.category,
+  dueDate: cases.dueDate,
+  replyText: cases.replyText,
+  repliedAt: cases.repliedAt,
+  createdAt: cases.createdAt,
+};
+
+export async function findPublicCase(db: Db, trackingCode: string) {
+  const row = await db.select(publicColumns).from(cases).where(eq(cases.trackingCode, trackingCode)).get();
+  if (!row) return null;
+  const timeline = await db
+    .select({ type: caseEvents.type, at: caseEvents.createdAt })
+    .from(caseEvents)
+    .where(and(eq(caseEvents.caseId, row.id), eq(caseEvents.public, true)))
+    .orderBy(asc(caseEvents.id))
+    .all();
+  return { ...row, timeline };
+}
+
+/** Published opinions of a department, newest first, by keyset (`publishedAt`, `id`). */
+export async function listEchoWall(
+  db: Db,
+  deptId: string,
+  limit: number,
+  cursor?: { at: number; id: string },
+) {
+  const after = cursor
+    ? or(lt(cases.publishedAt, cursor.at), and(eq(cases.publishedAt, cursor.at), lt(cases.id, cursor.id)))
+    : undefined;
+  return db
+    .select({
+      id: cases.id,
+      category: cases.category,
+      subject: cases.subject,
+      body: cases.body,
+      replyText: cases.replyText,
+      createdAt: cases.createdAt,
+      repliedAt: cases.repliedAt,
+      publishedAt: cases.publishedAt,
+    })
+    .from(cases)
+    .where(and(eq(cases.deptId, deptId), eq(cases.published, true), after))
+    .orderBy(desc(cases.publishedAt), desc(cases.id))
+    .limit(limit)
+    .all();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff reads and writes, always within a scope.
+
+export interface CaseFilter {
+  kind?: string | undefined;
+  state?: string | undefined;
+  /** Inclusive bounds on the creation time (epoch ms). */
+  from?: number | undefined;
+  to?: number | undefined;
+}
+
+/** One inbox page, newest first, by keyset on (`createdAt`, `id`): cost follows the page, not the table. */
+export async function listCases(
+  db: Db,
+  scope: Scope,
+  filter: CaseFilter,
+  limit: number,
+  cursor?: { at: number; id: string },
+): Promise<CaseRow[]> {
+  return db
+    .select()
+    .from(cases)
+    .where(
+      and(
+        inScope(scope),
+        filter.kind ? eq(cases.kind, filter.kind as CaseRow["kind"]) : undefined,
+        filter.state ? eq(cases.state, filter.state) : undefined,
+        filter.from !== undefined ? gte(cases.createdAt, filter.from) : undefined,
+        filter.to !== undefined ? lte(cases.createdAt, filter.to) : undefined,
+        cursor
+          ? or(lt(cases.createdAt, cursor.at), and(eq(cases.createdAt, cursor.at), lt(cases.id, cursor.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(cases.createdAt), desc(cases.id))
+    .limit(limit)
+    .all();
+}
+
+export async function findCaseInScope(db: Db, scope: Scope, trackingCode: string): Promise<CaseRow | null> {
+  return (
+    (await db
+      .select()
+      .from(cases)
+      .where(and(eq(cases.trackingCode, trackingCode), inScope(scope)))
+      .get()) ?? null
+  );
+}
+
+export async function caseTimeline(db: Db, caseId: string): Promise<CaseEventRow[]> {
+  return db.select().from(caseEvents).where(eq(caseEvents.caseId, caseId)).orderBy(asc(caseEvents.id)).all();
+}
+
+/**
+ * Appends an event and applies its change to the case in one batch (one transaction). The update is
+ * guarded by the case's `rev` as read (optimistic concurrency), and the event is inserted only if
+ * that update took effect: if someone else changed the case meanwhile, nothing is written.
+ */
+export async function appendCaseEvent(
+  db: Db,
+  current: CaseRow,
+  patch: Partial<NewCase>,
+  event: {
+    type: string;
+    actorId: string | null;
+    data: Record<string, unknown>;
+    public: boolean;
+    createdAt: number;
+  },
+): Promise<boolean> {
+  const rev = crypto.randomUUID();
+  const [updated] = await db.batch([
+    db
+      .update(cases)
+      .set({ ...patch, rev, updatedAt: event.createdAt })
+      .where(and(eq(cases.id, current.id), eq(cases.rev, current.rev)))
+      .returning({ id: cases.id }),
+    db.run(sql`INSERT INTO case_events (case_id, dept_id, type, actor_id, data, public, created_at)
+      SELECT ${current.id}, ${current.deptId}, ${event.type}, ${event.actorId}, ${JSON.stringify(event.data)},
+             ${event.public ? 1 : 0}, ${event.createdAt}
+      FROM cases WHERE id = ${current.id} AND rev = ${rev}`),
+  ]);
+  return updated.length > 0;
+}

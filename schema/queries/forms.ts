@@ -1,0 +1,67 @@
+import { and, eq } from "drizzle-orm";
+import { type FormDefinition, parseFormDefinition } from "../../forms/language.ts";
+import type { Db } from "../db.ts";
+import { type DepartmentSettings, departments, forms } from "../tables.ts";
+
+export interface LoadedForm {
+  id: string;
+  deptId: string;
+  deptSlug: string;
+  deptName: string;
+  allowedOrigins: string[];
+  deptSettings: DepartmentSettings;
+  status: "active" | "coming_soon" | "closed";
+  definition: FormDefinition;
+}
+
+/** A department's form by the two public slugs, or null. One query (join). */
+export async function findForm(db: Db, deptSlug: string, formSlug: string): Promise<LoadedForm | null> {
+  const row = await db
+    .select({
+      id: forms.id,
+      deptId: forms.deptId,
+      status: forms.status,
+      definition: forms.definition,
+      deptSlug: departments.slug,
+      deptName: departments.name,
+      allowedOrigins: departments.allowedOrigins,
+      deptSettings: departments.settings,
+    })
+    .from(forms)
+    .innerJoin(departments, eq(departments.id, forms.deptId))
+    .where(and(eq(departments.slug, deptSlug), eq(forms.slug, formSlug)))
+    .get();
+  if (!row) return null;
+  return { ...row, definition: row.definition as FormDefinition };
+}
+
+/** Stores a form after validating its definition (an invalid definition is refused). */
+export async function upsertForm(
+  db: Db,
+  deptId: string,
+  definition: unknown,
+  status: LoadedForm["status"] = "active",
+): Promise<string> {
+  const def = parseFormDefinition(definition);
+  const existing = await db
+    .select({ id: forms.id })
+    .from(forms)
+    .where(and(eq(forms.deptId, deptId), eq(forms.slug, def.slug)))
+    .get();
+  if (existing) {
+    await db
+      .update(forms)
+      .set({ definition: def, version: def.version, status })
+      .where(eq(forms.id, existing.id));
+    return existing.id;
+  }
+  const id = crypto.randomUUID();
+  await db
+    .insert(forms)
+    .values({ id, deptId, slug: def.slug, kind: def.kind, version: def.version, definition: def, status });
+  return id;
+}
+
+export async function findDepartmentBySlug(db: Db, slug: string) {
+  return db.select().from(departments).where(eq(departments.slug, slug)).get() ?? null;
+}

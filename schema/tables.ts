@@ -1,0 +1,212 @@
+/**
+ * Huiyin's tables (drizzle, SQLite dialect for D1). Every tenant-owned row carries `deptId`.
+ * Timestamps are epoch milliseconds (UTC); calendar days (due dates) are Beijing dates `YYYY-MM-DD`.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(cast(unixepoch('subsecond') * 1000 as integer))`;
+
+export const departments = sqliteTable(
+  "departments",
+  {
+    id: text().primaryKey(),
+    slug: text().notNull(),
+    name: text().notNull(),
+    /** Sub-units (科室 / 直属单位) point at their parent department. */
+    parentId: text(),
+    /** JSON array of origins allowed to frame the widgets, e.g. ["https://www.example.gov.cn"]. */
+    allowedOrigins: text({ mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** JSON: reply norms (working days) and other per-department settings. */
+    settings: text({ mode: "json" }).$type<DepartmentSettings>().notNull().default(sql`'{}'`),
+    createdAt: integer().notNull().default(now),
+  },
+  (t) => [uniqueIndex("departments_slug_uq").on(t.slug), index("departments_parent_idx").on(t.parentId)],
+);
+
+export interface DepartmentSettings {
+  /** Working days to reply to an opinion (default 10). */
+  replyDays?: number;
+  /** Working days to fix a reported website error (纠错, default 3). */
+  correctionDays?: number;
+}
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text().primaryKey(),
+    email: text().notNull(),
+    name: text().notNull().default(""),
+    /** `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>` */
+    passwordHash: text().notNull(),
+    systemAdmin: integer({ mode: "boolean" }).notNull().default(false),
+    failedLogins: integer().notNull().default(0),
+    lockedUntil: integer(),
+    createdAt: integer().notNull().default(now),
+  },
+  (t) => [uniqueIndex("users_email_uq").on(t.email)],
+);
+
+export const ROLES = ["admin", "handler", "appraiser", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    userId: text().notNull(),
+    deptId: text().notNull(),
+    role: text().$type<Role>().notNull(),
+    createdAt: integer().notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.deptId] }), index("memberships_dept_idx").on(t.deptId)],
+);
+
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text().primaryKey(),
+    userId: text().notNull(),
+    /** SHA-256 (hex) of the token; the token itself is shown once and never stored. */
+    tokenHash: text().notNull(),
+    name: text().notNull().default(""),
+    expiresAt: integer(),
+    revokedAt: integer(),
+    lastUsedAt: integer(),
+    createdAt: integer().notNull().default(now),
+  },
+  (t) => [uniqueIndex("api_tokens_hash_uq").on(t.tokenHash), index("api_tokens_user_idx").on(t.userId)],
+);
+
+export const forms = sqliteTable(
+  "forms",
+  {
+    id: text().primaryKey(),
+    deptId: text().notNull(),
+    slug: text().notNull(),
+    kind: text().$type<"opinion" | "survey" | "disclosure">().notNull(),
+    version: integer().notNull().default(1),
+    /** The form definition (forms/language.ts), validated before it is stored. */
+    definition: text({ mode: "json" }).notNull(),
+    /** "active" takes submissions; "coming_soon" shows a notice; "closed" takes none. */
+    status: text().$type<"active" | "coming_soon" | "closed">().notNull().default("active"),
+    createdAt: integer().notNull().default(now),
+  },
+  (t) => [uniqueIndex("forms_dept_slug_uq").on(t.deptId, t.slug)],
+);
+
+/**
+ * The shared spine of everything a citizen raises: opinions now, disclosure requests and
+ * rectification items later. Each kind adds its own states and clock rules.
+ */
+export const cases = sqliteTable(
+  "cases",
+  {
+    id: text().primaryKey(),
+    deptId: text().notNull(),
+    formId: text().notNull(),
+    kind: text().$type<"opinion" | "disclosure">().notNull(),
+    trackingCode: text().notNull(),
+    state: text().notNull(),
+    /** Opinion kind (咨询, 建议, …) or the disclosure request's type. */
+    category: text().notNull().default(""),
+    subject: text().notNull().default(""),
+    body: text().notNull().default(""),
+    /** Non-personal answers as submitted (JSON). */
+    answers: text({ mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** Personal data (name, contact): AES-GCM ciphertext, never stored in clear. */
+    personalEnc: text(),
+    consentPublish: integer({ mode: "boolean" }).notNull().default(false),
+    published: integer({ mode: "boolean" }).notNull().default(false),
+    assigneeId: text(),
+    /** Beijing calendar day by which the department must answer. */
+    dueDate: text().notNull(),
+    replyText: text(),
+    repliedAt: integer(),
+    closedAt: integer(),
+    publishedAt: integer(),
+    lang: text().notNull().default("zh-CN"),
+    /** Random per write: the guard of optimistic concurrency between staff changes. */
+    rev: text().notNull().default(""),
+    createdAt: integer().notNull(),
+    updatedAt: integer().notNull(),
+  },
+  (t) => [
+    uniqueIndex("cases_tracking_uq").on(t.trackingCode),
+    // Keyset pagination of the inbox: (dept, created desc, id).
+    index("cases_dept_created_idx").on(t.deptId, t.createdAt, t.id),
+    index("cases_dept_state_created_idx").on(t.deptId, t.state, t.createdAt, t.id),
+    index("cases_dept_kind_created_idx").on(t.deptId, t.kind, t.createdAt, t.id),
+    index("cases_dept_due_idx").on(t.deptId, t.dueDate),
+    // The echo wall: published cases of a department, newest first.
+    index("cases_dept_published_idx").on(t.deptId, t.published, t.publishedAt, t.id),
+  ],
+);
+
+/** Append-only timeline of a case. `public` events are shown to the citizen on the tracking page. */
+export const caseEvents = sqliteTable(
+  "case_events",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    caseId: text().notNull(),
+    deptId: text().notNull(),
+    type: text().notNull(),
+    actorId: text(),
+    data: text({ mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    public: integer({ mode: "boolean" }).notNull().default(false),
+    createdAt: integer().notNull(),
+  },
+  (t) => [index("case_events_case_idx").on(t.caseId, t.id)],
+);
+
+/**
+ * Idempotency records for public submissions (draft-ietf-httpapi-idempotency-key-header).
+ * A row is claimed `in_flight` before the work and completed in the same batch as the case insert.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    formId: text().notNull(),
+    key: text().notNull(),
+    requestHash: text().notNull(),
+    status: text().$type<"in_flight" | "done">().notNull(),
+    responseStatus: integer(),
+    responseBody: text(),
+    createdAt: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.formId, t.key] }), index("idempotency_created_idx").on(t.createdAt)],
+);
+
+/** Append-only audit log of staff actions (网络安全法 第二十一条: kept at least six months). */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    deptId: text(),
+    actorId: text(),
+    action: text().notNull(),
+    target: text(),
+    result: text().notNull(),
+    ip: text(),
+    requestId: text(),
+    detail: text({ mode: "json" }).$type<Record<string, unknown>>(),
+    createdAt: integer().notNull(),
+  },
+  (t) => [index("audit_dept_created_idx").on(t.deptId, t.createdAt)],
+);
+
+/** Proof-of-work solutions already spent: a solved challenge buys one submission, not many. */
+export const spentChallenges = sqliteTable(
+  "spent_challenges",
+  {
+    signature: text().primaryKey(),
+    expiresAt: integer().notNull(),
+  },
+  (t) => [index("spent_challenges_expires_idx").on(t.expiresAt)],
+);
+
+/** Leases that keep two runs of the same scheduled job from overlapping. */
+export const jobLeases = sqliteTable("job_leases", {
+  job: text().primaryKey(),
+  holder: text().notNull(),
+  expiresAt: integer().notNull(),
+});

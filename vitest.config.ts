@@ -1,0 +1,27 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+const migrations = await readD1Migrations("./schema/migrations");
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: migrations,
+          // Tests run with the production posture unless a test switches it off per request.
+          ENVIRONMENT: "test",
+          DATA_KEY: "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMTIzNDU=",
+          ALTCHA_HMAC_KEY: "test-altcha-hmac-key",
+          TURNSTILE_SECRET: "1x0000000000000000000000000000000AA",
+          TURNSTILE_SITE_KEY: "1x00000000000000000000AA",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["functions/**/*.test.ts", "schema/**/*.test.ts", "forms/**/*.test.ts", "test/**/*.test.ts"],
+    setupFiles: ["./test/apply-migrations.ts"],
+  },
+});
