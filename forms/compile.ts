@@ -3,8 +3,9 @@
  * with. The widget renders the same definition (render.tsx), so both sides apply the same rules.
  *
  * @example
- * const validate = compileForm(def);
- * const result = validateAnswers(validate, def, { kind: "建议", subject: "…", body: "…" });
+ * const schema = compileForm(def);
+ * const result = validateAnswers(schema, { kind: "suggest", subject: "…", body: "…" });
+ * if (!result.success) console.log(result.issues); // [{ path: "answers.body", message, messageEn }]
  */
 import * as v from "valibot";
 import { type FormDefinition, isShown, type Question } from "./language.ts";
@@ -98,13 +99,28 @@ function questionSchema(q: Question): v.GenericSchema<unknown, unknown> {
 
 /** Blank answers count as not given: "", whitespace, null and [] are dropped before validation. */
 function dropBlank(input: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // No prototype: a "__proto__" key stays an own key, so the strict object below refuses it.
+  const out: Record<string, unknown> = Object.create(null);
   for (const [k, val] of Object.entries(input)) {
     if (val === null || val === undefined) continue;
     if (typeof val === "string" && val.trim() === "") continue;
     if (Array.isArray(val) && val.length === 0) continue;
     out[k] = val;
   }
+  return out;
+}
+
+/**
+ * Drops the answers to questions that are not shown, before validation: the person cannot see or
+ * correct them, so they must not be refused for them. Questions are taken in order, so one whose
+ * condition depends on a hidden question is hidden too (as in the widget). Conditions compare the
+ * trimmed text, as the validated answers will be.
+ */
+function dropHidden(def: FormDefinition, input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [k, val] of Object.entries(input)) out[k] = typeof val === "string" ? val.trim() : val;
+  for (const q of def.questions) if (!isShown(q, out)) delete out[q.id];
+  for (const k of Object.keys(out)) out[k] = input[k];
   return out;
 }
 
@@ -117,11 +133,19 @@ export function compileForm(def: FormDefinition): v.GenericSchema<unknown, Answe
   const entries: Record<string, v.GenericSchema<unknown, unknown>> = {};
   for (const q of def.questions) entries[q.id] = v.optional(questionSchema(q));
   return v.pipe(
-    v.record(v.string(), v.unknown(), "answers_object"),
+    // Not v.record: it silently drops "__proto__", "constructor" and "prototype" keys, and takes
+    // arrays; unknown keys must be refused, never ignored (DESIGN §6).
+    v.custom<Record<string, unknown>>(
+      (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+      "answers_object",
+    ),
     v.transform(dropBlank),
+    v.transform((answers) => dropHidden(def, answers)),
     v.strictObject(entries, "unknown_field"),
     v.rawCheck(({ dataset, addIssue }) => {
-      if (!dataset.typed) return;
+      // Runs even when another answer is invalid, so that one response names every missing answer
+      // (a citizen without JavaScript should not have to submit twice to learn about the second).
+      if (typeof dataset.value !== "object" || dataset.value === null) return;
       const answers = dataset.value as Record<string, unknown>;
       for (const q of def.questions) {
         if (!q.required || answers[q.id] !== undefined || !isShown(q, answers)) continue;

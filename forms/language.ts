@@ -148,6 +148,9 @@ export function parseFormDefinition(input: unknown): FormDefinition {
   def.questions.forEach((q, i) => {
     const at = `questions.${i}`;
     if (seen.has(q.id)) problems.push(`${at}.id: duplicate question id "${q.id}"`);
+    // Answers live in plain objects: an id found on every object ("toString", "constructor") reads the
+    // prototype's member when unanswered, so a required question of that id would pass unanswered.
+    if (q.id in Object.prototype || q.id === "prototype") problems.push(`${at}.id: "${q.id}" is reserved`);
     const needsOptions = q.type === "single" || q.type === "multiple";
     if (needsOptions && !q.options) problems.push(`${at}.options: a ${q.type} question needs options`);
     if (!needsOptions && q.options)
@@ -169,11 +172,15 @@ export function parseFormDefinition(input: unknown): FormDefinition {
       } else if (q.showIf.equals === undefined && q.showIf.in === undefined) {
         problems.push(`${at}.showIf: give "equals" or "in"`);
       } else if (target.options) {
+        // A choice answer is a string, so `equals: true` could never hold either.
         const allowed = new Set(target.options.map((o) => o.value));
-        const wanted = q.showIf.in ?? (typeof q.showIf.equals === "string" ? [q.showIf.equals] : []);
+        const wanted: unknown[] = q.showIf.in ?? [q.showIf.equals];
         for (const w of wanted) {
-          if (!allowed.has(w)) problems.push(`${at}.showIf: "${w}" is not an option of "${target.id}"`);
+          if (typeof w !== "string" || !allowed.has(w))
+            problems.push(`${at}.showIf: ${JSON.stringify(w)} is not an option of "${target.id}"`);
         }
+      } else if (target.type === "consent" && (q.showIf.in || typeof q.showIf.equals !== "boolean")) {
+        problems.push(`${at}.showIf: "${target.id}" is answered true or false; give "equals": true or false`);
       }
     }
     if (q.role) {

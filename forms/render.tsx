@@ -33,7 +33,11 @@ const Field: FC<{ q: Question; lang: Lang; state: RenderState }> = ({ q, lang, s
   const described = [q.help ? `${id}-help` : "", `${id}-err`].filter(Boolean).join(" ");
   const mark =
     q.type === "consent" ? null : (
-      <span class="req">{`（${t(q.required ? UI.required : UI.optional, lang)}）`}</span>
+      <span class="req">
+        {lang === "en"
+          ? ` (${t(q.required ? UI.required : UI.optional, lang)})`
+          : `（${t(q.required ? UI.required : UI.optional, lang)}）`}
+      </span>
     );
   const help = q.help ? (
     <p class="help" id={`${id}-help`}>

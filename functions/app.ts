@@ -5,6 +5,8 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createDb } from "../schema/db.ts";
+import { adminRoutes } from "./admin/admin.routes.ts";
+import { adminErrorPage } from "./admin/admin-layout.tsx";
 import { adminCasesRoutes } from "./cases/admin-cases.routes.ts";
 import type { AppEnv } from "./lib/env.ts";
 import { AppError, errorBody } from "./lib/errors.ts";
@@ -34,6 +36,7 @@ export function createApp() {
   app.route("/api/v1", publicApiRoutes);
   app.route("/api/v1/admin", adminCasesRoutes);
   app.route("/api/v1", openapiRoutes);
+  app.route("/admin", adminRoutes);
 
   app.notFound((c) => {
     const err = new AppError("not_found", "没有这个地址", "No such route");
@@ -51,7 +54,9 @@ export function createApp() {
       console.error(JSON.stringify({ requestId, error: String(error), stack: (error as Error).stack }));
       err = new AppError("internal", "服务暂时出错，请稍后再试", "Internal error, please try again later");
     }
-    const res = c.json(errorBody(err, requestId), err.status);
+    const res = c.req.path.startsWith("/admin")
+      ? adminErrorPage(err, requestId)
+      : c.json(errorBody(err, requestId), err.status);
     for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
     return res;
   });

@@ -29,6 +29,16 @@ export interface DepartmentSettings {
   replyDays?: number;
   /** Working days to fix a reported website error (纠错, default 3). */
   correctionDays?: number;
+  /** Where notifications go (delivered by the scheduled worker's outbox). */
+  channels?: NotificationChannel[];
+}
+
+export interface NotificationChannel {
+  type: "webhook" | "wecom" | "dingtalk" | "feishu" | "email";
+  /** A URL for webhooks and group robots, an address for e-mail. */
+  target: string;
+  /** Standard Webhooks signing secret (webhook) or the robot's signing secret (DingTalk, Feishu). */
+  secret?: string;
 }
 
 export const users = sqliteTable(
@@ -40,8 +50,12 @@ export const users = sqliteTable(
     /** `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>` */
     passwordHash: text().notNull(),
     systemAdmin: integer({ mode: "boolean" }).notNull().default(false),
+    /** Set for a one-time password (new user, reset by an admin): the next sign-in must change it. */
+    mustChangePassword: integer({ mode: "boolean" }).notNull().default(false),
     failedLogins: integer().notNull().default(0),
     lockedUntil: integer(),
+    /** Users are disabled, never deleted: the audit log keeps pointing at them. */
+    disabledAt: integer(),
     createdAt: integer().notNull().default(now),
   },
   (t) => [uniqueIndex("users_email_uq").on(t.email)],
@@ -210,3 +224,37 @@ export const jobLeases = sqliteTable("job_leases", {
   holder: text().notNull(),
   expiresAt: integer().notNull(),
 });
+
+/** Staff sign-in sessions. The cookie holds a random id; only its SHA-256 is stored. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    idHash: text().primaryKey(),
+    userId: text().notNull(),
+    /** The department the user is working in now (one of their memberships). */
+    deptId: text(),
+    csrfToken: text().notNull(),
+    createdAt: integer().notNull(),
+    lastSeenAt: integer().notNull(),
+    /** Absolute end (12 hours after sign-in), whatever the activity. */
+    expiresAt: integer().notNull(),
+    ip: text(),
+    userAgent: text(),
+    revokedAt: integer(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+/** Reusable reply texts of a department. */
+export const replyTemplates = sqliteTable(
+  "reply_templates",
+  {
+    id: text().primaryKey(),
+    deptId: text().notNull(),
+    title: text().notNull(),
+    body: text().notNull(),
+    createdBy: text(),
+    createdAt: integer().notNull(),
+  },
+  (t) => [index("reply_templates_dept_idx").on(t.deptId)],
+);

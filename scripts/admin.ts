@@ -65,8 +65,8 @@ async function main() {
       runSql(
         [
           existingId
-            ? `UPDATE users SET password_hash = ${lit(hash)}, failed_logins = 0, locked_until = NULL WHERE id = ${lit(userId)};`
-            : `INSERT INTO users (id, email, password_hash, created_at) VALUES (${lit(userId)}, ${lit(email)}, ${lit(hash)}, ${now});`,
+            ? `UPDATE users SET password_hash = ${lit(hash)}, must_change_password = 1, failed_logins = 0, locked_until = NULL WHERE id = ${lit(userId)};`
+            : `INSERT INTO users (id, email, password_hash, must_change_password, created_at) VALUES (${lit(userId)}, ${lit(email)}, ${lit(hash)}, 1, ${now});`,
           `INSERT INTO memberships (user_id, dept_id, role, created_at) VALUES (${lit(userId)}, ${lit(deptId)}, ${lit(role)}, ${now}) ON CONFLICT(user_id, dept_id) DO UPDATE SET role = excluded.role;`,
           `INSERT INTO audit_log (dept_id, actor_id, action, target, result, detail, created_at) VALUES (${lit(deptId)}, NULL, 'cli.user_create', ${lit(email)}, 'ok', ${lit(JSON.stringify({ role }))}, ${now});`,
         ].join("\n"),

@@ -6,10 +6,10 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
 import { join } from "node:path";
 import { randomSecret, toBase64 } from "../functions/lib/crypto.ts";
 import { ROOT } from "./lib/d1.ts";
+import { serveHostSite } from "./lib/host-site.ts";
 import { seed } from "./seed.ts";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -35,18 +35,7 @@ await import("./build-client.ts");
 seed();
 
 const origin = `http://localhost:${port}`;
-const site = hostPage(origin);
-createServer((req, res) => {
-  res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-  res.end(
-    req.url === "/button"
-      ? site.replace(
-          'data-huiyin-form="demo/opinion"',
-          'data-huiyin-form="demo/opinion" data-huiyin-mode="button"',
-        )
-      : site,
-  );
-}).listen(sitePort, "127.0.0.1");
+await serveHostSite(sitePort, origin);
 
 const dev = spawn(
   join(ROOT, "node_modules/.bin/wrangler"),
@@ -58,6 +47,8 @@ const dev = spawn(
     "127.0.0.1",
     "--test-scheduled",
     "--show-interactive-dev-session=false",
+    // The same local state the seed above wrote to (scripts/lib/d1.ts).
+    ...(process.env.HUIYIN_PERSIST_TO ? ["--persist-to", process.env.HUIYIN_PERSIST_TO] : []),
   ],
   {
     cwd: ROOT,
@@ -92,17 +83,3 @@ dev.stdout.on("data", (chunk: Buffer) => {
 });
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => dev.kill(sig));
 dev.on("exit", (code) => process.exit(code ?? 0));
-
-function hostPage(widgetOrigin: string): string {
-  return `<!doctype html>
-<html lang="zh-CN">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>示范市卫生健康委员会 · 政务公开</title>
-<style>body{font-family:serif;margin:0;background:#f4efe6}header{background:#8b1a1a;color:#fff;padding:12px 16px}main{max-width:720px;margin:0 auto;padding:16px}
-/* A host stylesheet that tries to restyle everything: the widget must not change. */
-input,textarea,button,label{font-size:40px!important;color:red!important}</style></head>
-<body><header><h1>示范市卫生健康委员会</h1></header>
-<main><h2>意见箱</h2><p>欢迎通过下面的意见箱向我们反映问题、提出建议。</p>
-<script src="${widgetOrigin}/embed.js" data-huiyin-form="demo/opinion" async></script>
-</main></body></html>`;
-}

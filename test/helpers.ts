@@ -34,7 +34,12 @@ export function call(path: string, init: RequestInit = {}, e: Env = devEnv()): P
   return Promise.resolve(app.request(`http://localhost${path}`, init, e, ctx));
 }
 
+/** The demo department with the built-in forms; returns the existing one when it is already there. */
 export async function seedDept(slug = "demo", name = "演示区卫生健康局") {
+  const existing = await env.DB.prepare("SELECT id FROM departments WHERE slug = ?")
+    .bind(slug)
+    .first<{ id: string }>();
+  if (existing) return existing.id;
   const d = db();
   const id = await createDepartment(d, {
     slug,
@@ -86,4 +91,83 @@ export async function submitOpinion(
 export async function countRows(table: string): Promise<number> {
   const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>();
   return row?.n ?? 0;
+}
+
+/** A staff user with a known password (for the sign-in pages). */
+export async function seedPasswordUser(
+  deptId: string | null,
+  email: string,
+  password: string,
+  role: Role = "handler",
+  systemAdmin = false,
+) {
+  const { hashPassword } = await import("../functions/lib/crypto.ts");
+  const d = db();
+  const hash = await hashPassword(password);
+  const existing = await env.DB.prepare("SELECT id FROM users WHERE email = ?")
+    .bind(email.toLowerCase())
+    .first<{ id: string }>();
+  if (existing) {
+    // Storage persists across the tests of a file: start each test from a clean account.
+    await env.DB.prepare(
+      "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, must_change_password = 0, system_admin = ? WHERE id = ?",
+    )
+      .bind(hash, systemAdmin ? 1 : 0, existing.id)
+      .run();
+    if (deptId) await grantRole(d, existing.id, deptId, role);
+    return existing.id;
+  }
+  const userId = await createUser(d, { email, passwordHash: hash, systemAdmin });
+  if (deptId) await grantRole(d, userId, deptId, role);
+  return userId;
+}
+
+/** Signs in through the real form and returns the session cookie and the page's CSRF token. */
+export async function signIn(email: string, password: string, e?: Env) {
+  const res = await call(
+    "/admin/login",
+    {
+      method: "POST",
+      // A fresh client address per sign-in: the per-address limiter has its own test.
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "cf-connecting-ip": `198.51.100.${Math.floor(Math.random() * 250)}`,
+      },
+      body: new URLSearchParams({ email, password }).toString(),
+      redirect: "manual",
+    },
+    e,
+  );
+  const cookie = /__Host-hy_session=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
+  if (!cookie) return { res, cookie: "", csrf: "" };
+  const page = await call("/admin/password", { headers: { cookie: `__Host-hy_session=${cookie}` } }, e);
+  const html = await page.text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+  return { res, cookie, csrf };
+}
+
+/** A form POST on an admin page with the session cookie and CSRF token. */
+export function adminPost(
+  path: string,
+  s: { cookie: string; csrf: string },
+  fields: Record<string, string>,
+  e?: Env,
+) {
+  return call(
+    path,
+    {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        cookie: `__Host-hy_session=${s.cookie}`,
+      },
+      body: new URLSearchParams({ _csrf: s.csrf, ...fields }).toString(),
+      redirect: "manual",
+    },
+    e,
+  );
+}
+
+export function adminGet(path: string, s: { cookie: string }, e?: Env) {
+  return call(path, { headers: { cookie: `__Host-hy_session=${s.cookie}` }, redirect: "manual" }, e);
 }

@@ -49,7 +49,7 @@ export function opinionBox(dept: string, slug = "opinion"): FormDefinition {
         required: false,
         maxLength: 500,
         label: { "zh-CN": "出错的网页地址", en: "Address of the page with the error" },
-        help: { "zh-CN": "选填，便于我们尽快改正", en: "Optional; helps us fix it quickly" },
+        help: { "zh-CN": "便于我们尽快改正", en: "Helps us fix it quickly" },
         showIf: { question: "kind", equals: "correction" },
       },
       {
@@ -79,7 +79,7 @@ export function opinionBox(dept: string, slug = "opinion"): FormDefinition {
         maxLength: 50,
         personal: true,
         role: "name",
-        label: { "zh-CN": "姓名（选填）", en: "Name (optional)" },
+        label: { "zh-CN": "姓名", en: "Name" },
       },
       {
         id: "contact",
@@ -87,7 +87,7 @@ export function opinionBox(dept: string, slug = "opinion"): FormDefinition {
         required: false,
         personal: true,
         role: "contact",
-        label: { "zh-CN": "手机号码或电子邮箱（选填）", en: "Mobile number or e-mail (optional)" },
+        label: { "zh-CN": "手机号码或电子邮箱", en: "Mobile number or e-mail" },
         help: { "zh-CN": "留下联系方式，便于我们回复您", en: "So that we can answer you directly" },
       },
       {

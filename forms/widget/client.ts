@@ -19,6 +19,7 @@ const M: Dict = zh
       fix: "请修改标出的项目后再提交。",
       sending: "正在提交……",
       offline: "网络连接中断。您填写的内容已保存在本机，网络恢复后会自动重新提交。",
+      offlineOpen: "网络连接中断。请不要关闭本页，网络恢复后会自动重新提交。",
       retry: "服务器暂时无法处理，正在重试……",
       failed: "提交未成功：",
       count: "已输入 {n} / {m} 字",
@@ -37,6 +38,8 @@ const M: Dict = zh
       sending: "Sending…",
       offline:
         "You are offline. Your answers are saved on this device and will be sent when the network is back.",
+      offlineOpen:
+        "You are offline. Keep this page open: your answers will be sent when the network is back.",
       retry: "The server could not take it yet; retrying…",
       failed: "Not sent: ",
       count: "{n} / {m} characters",
@@ -51,11 +54,17 @@ const MOBILE = /^1[3-9]\d{9}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const phoneOf = (s: string) => s.replace(/[\s-]/g, "").replace(/^\+?86(?=1\d{10}$)/, "");
 
-// Resize the host's iframe to the content (embed.js checks our origin before it listens).
+// Resize the host's iframe to the content (embed.js checks our origin before it listens). The root's
+// box, not its scrollHeight: that never drops below the frame's height, so the frame could not shrink.
 const post = () => {
-  if (parent !== window) parent.postMessage({ huiyin: "height", height: html.scrollHeight }, "*");
+  if (parent !== window)
+    parent.postMessage({ huiyin: "height", height: html.getBoundingClientRect().height }, "*");
 };
 new ResizeObserver(post).observe(html);
+// With the plain <iframe> embed, embed.js may arrive after our first height: it asks once it is there.
+addEventListener("message", (e) => {
+  if (e.source === parent && e.data?.huiyin === "size?") post();
+});
 
 // Large-text mode (适老化), remembered on this device.
 const store = {
@@ -66,11 +75,13 @@ const store = {
       return null;
     }
   },
+  /** False when the browser refuses storage (private mode, or blocked in a third-party frame). */
   set: (k: string, v: string | null) => {
     try {
       v === null ? localStorage.removeItem(k) : localStorage.setItem(k, v);
+      return true;
     } catch {
-      /* storage may be off (private mode); the form still works */
+      return false; /* the form still works, but nothing outlives the page */
     }
   },
 };
@@ -80,7 +91,8 @@ const setLarge = (on: boolean) => {
   if (largeBtn) largeBtn.textContent = on ? largeBtn.dataset.off! : largeBtn.dataset.on!;
   store.set("huiyin:large", on ? "1" : null);
 };
-if (store.get("huiyin:large")) setLarge(true);
+// A page asked for in large text (?large=1) keeps it on for the next pages too.
+if (store.get("huiyin:large") || html.classList.contains("large")) setLarge(true);
 largeBtn?.addEventListener("click", (e) => {
   e.preventDefault();
   setLarge(!html.classList.contains("large"));
@@ -174,7 +186,8 @@ function enhance(form: HTMLFormElement) {
   };
 
   // Draft: restored on load, saved as the citizen types, removed once the submission is stored.
-  type Draft = { values: [string, string][]; key?: string; sent?: string };
+  // `pending`: a send the network interrupted, resumed when the page comes back.
+  type Draft = { values: [string, string][]; key?: string; sent?: string; pending?: boolean };
   let draft: Draft = { values: [] };
   try {
     draft = JSON.parse(store.get(draftKey) ?? "") as Draft;
@@ -187,11 +200,12 @@ function enhance(form: HTMLFormElement) {
   } catch {
     draft = { values: [] };
   }
+  let kept = false;
   const save = () => {
     draft.values = [...new FormData(form)]
       .filter(([k]) => !k.startsWith("_"))
       .map(([k, v]) => [k, String(v)]);
-    store.set(draftKey, JSON.stringify(draft));
+    kept = store.set(draftKey, JSON.stringify(draft));
   };
 
   form.addEventListener("input", (e) => {
@@ -201,9 +215,15 @@ function enhance(form: HTMLFormElement) {
     const b = (e.target as HTMLElement).closest<HTMLElement>(".q");
     if (b?.querySelector("[aria-invalid]")) setError(b, check(b));
   });
+  // A press on Submit must not move it: an error shown by the blur it causes would push the button
+  // away before the click lands, and the press would be lost. The submit checks every field anyway.
+  let pressing = false;
+  form.addEventListener("pointerdown", (e) => {
+    pressing = button.contains(e.target as Node);
+  });
   form.addEventListener("focusout", (e) => {
     const b = (e.target as HTMLElement).closest<HTMLElement>(".q");
-    if (b && !b.contains(e.relatedTarget as Node | null)) setError(b, check(b));
+    if (!pressing && b && !b.contains(e.relatedTarget as Node | null)) setError(b, check(b));
   });
   applyConditions();
   counters();
@@ -261,7 +281,7 @@ function enhance(form: HTMLFormElement) {
 
   let delay = 1000;
   let busy = false;
-  const send = async (): Promise<void> => {
+  const send = async (retry = false): Promise<void> => {
     const body = answers();
     const sent = JSON.stringify(body);
     // One key per content: a retry of the same answers reuses it, changed answers get a new one.
@@ -270,7 +290,8 @@ function enhance(form: HTMLFormElement) {
       draft.sent = sent;
       save();
     }
-    status.textContent = M.sending!;
+    // A retry leaves the status as it is, so a screen reader is not told the same thing every few seconds.
+    if (!retry) status.textContent = M.sending!;
     let res: Response;
     try {
       const bot = await botToken();
@@ -281,7 +302,8 @@ function enhance(form: HTMLFormElement) {
       });
     } catch {
       pow = null;
-      status.textContent = M.offline!;
+      // Say "saved on this device" only if it is: a browser may refuse storage to the embedded frame.
+      status.textContent = kept ? M.offline! : M.offlineOpen!;
       return later();
     }
     const data = (await res.json().catch(() => ({}))) as {
@@ -307,6 +329,8 @@ function enhance(form: HTMLFormElement) {
     }
     busy = false;
     button.disabled = false;
+    draft.pending = false;
+    save();
     let focused = false;
     for (const issue of err?.issues ?? []) {
       const b = field(issue.path.replace(/^answers\./, "").split(".")[0]!);
@@ -321,11 +345,12 @@ function enhance(form: HTMLFormElement) {
   let timer = 0;
   const later = () => {
     clearTimeout(timer);
-    timer = setTimeout(send, delay) as unknown as number;
+    timer = setTimeout(() => send(true), delay) as unknown as number;
     delay = Math.min(delay * 2, 30_000);
   };
   addEventListener("online", () => {
     if (busy) {
+      status.textContent = M.sending!;
       delay = 1000;
       later();
     }
@@ -347,7 +372,8 @@ function enhance(form: HTMLFormElement) {
     const p2 = doc.createElement("p");
     p2.textContent = M.keep!;
     const a = doc.createElement("a");
-    a.href = url + (zh ? "" : "?lang=en");
+    const q = [zh ? "" : "lang=en", html.classList.contains("large") ? "large=1" : ""].filter(Boolean);
+    a.href = q.length ? `${url}?${q.join("&")}` : url;
     a.textContent = M.track!;
     box.append(h, p1, c, p2, a);
     form.replaceWith(box);
@@ -356,6 +382,7 @@ function enhance(form: HTMLFormElement) {
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    pressing = false;
     if (busy) return;
     let first: HTMLElement | null = null;
     for (const b of blocks) {
@@ -372,6 +399,16 @@ function enhance(form: HTMLFormElement) {
     busy = true;
     button.disabled = true;
     delay = 1000;
+    draft.pending = true;
+    save();
     void send();
   });
+
+  // The network took a send away and the page was then closed or reloaded: the citizen was told it
+  // would go once the network is back, so it goes now, under the same key (same answers, same key).
+  if (draft.pending && draft.sent === JSON.stringify(answers())) {
+    busy = true;
+    button.disabled = true;
+    void send();
+  }
 }

@@ -56,6 +56,7 @@ export async function verifyBotCheck(env: Env, db: Db, token: string | undefined
   const mode = botCheckMode(env);
   if (mode === "off") return;
   if (!token) throw failed("no bot-check token was sent");
+  let spentKey = token;
   if (token.startsWith(NOJS_PREFIX)) {
     if (!(await verifyNoJsToken(env, token, Date.now())))
       throw failed("the form token is invalid, too fresh or expired");
@@ -69,10 +70,13 @@ export async function verifyBotCheck(env: Env, db: Db, token: string | undefined
       ok = false;
     }
     if (!ok) throw failed("the proof-of-work solution is invalid or expired");
+    // Spend the challenge, not the string: the same solution re-encoded (keys reordered, spaces, the
+    // number as text) verifies again. The signature is the server's HMAC of the challenge.
+    spentKey = `altcha:${(JSON.parse(atob(token)) as { signature: string }).signature}`;
   }
   const spent = await db
     .insert(spentChallenges)
-    .values({ signature: await sha256Hex(token), expiresAt: Date.now() + CHALLENGE_TTL_MS })
+    .values({ signature: await sha256Hex(spentKey), expiresAt: Date.now() + CHALLENGE_TTL_MS })
     .onConflictDoNothing()
     .returning({ s: spentChallenges.signature });
   if (!spent.length) throw failed("this proof-of-work solution was already used");

@@ -79,8 +79,19 @@ export async function hashPassword(password: string, iterations = PBKDF2_ITERATI
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, iter, salt, hash] = stored.split("$");
   if (scheme !== "pbkdf2-sha256" || !iter || !salt || !hash) return false;
-  const actual = await pbkdf2(password, fromBase64(salt), Number(iter));
-  const expected = fromBase64(hash);
+  // A damaged hash answers "no" rather than throwing or burning CPU: Workers run at most 100,000
+  // PBKDF2 iterations, and locally a huge count would take minutes.
+  const iterations = Number(iter);
+  if (!/^\d+$/.test(iter) || iterations < 1 || iterations > PBKDF2_ITERATIONS) return false;
+  let saltBytes: Uint8Array<ArrayBuffer>;
+  let expected: Uint8Array;
+  try {
+    saltBytes = fromBase64(salt);
+    expected = fromBase64(hash);
+  } catch {
+    return false;
+  }
+  const actual = await pbkdf2(password, saltBytes, iterations);
   if (actual.length !== expected.length) return false;
   let diff = 0;
   for (let i = 0; i < actual.length; i++) diff |= actual[i]! ^ expected[i]!;

@@ -24,10 +24,22 @@ export function maskIdNumber(id: string): string {
 
 const ID_NUMBER = /(?<!\d)\d{17}[\dXx](?!\d)/g;
 const MOBILE = /(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/g;
-const LANDLINE = /(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)/g;
+// Area code and number as people write them: 010-12345678, 0755 88889999, (010)12345678, （0755）88889999.
+const LANDLINE = /(?:[(（]0\d{2,3}[)）]\s?|(?<!\d)0\d{2,3}[\s-]?)\d{7,8}(?!\d)/g;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
+/** Full-width digits (１３９…) typed on Chinese keyboards count as digits for redaction. */
+const toAsciiDigits = (s: string) => s.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
+
 export function redactText(text: string): string {
+  // Matching runs on a copy with ASCII digits; positions are the same (one UTF-16 unit each).
+  const ascii = toAsciiDigits(text);
+  if (ascii === text) return redactAscii(text);
+  const marked = redactAscii(ascii);
+  return marked === ascii ? text : marked;
+}
+
+function redactAscii(text: string): string {
   return text
     .replace(ID_NUMBER, "[身份证号已隐去]")
     .replace(EMAIL, "[邮箱已隐去]")

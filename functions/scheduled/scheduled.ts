@@ -7,15 +7,19 @@ import { createDb, type Db } from "../../schema/db.ts";
 import { idempotencyKeys } from "../../schema/tables.ts";
 import { purgeSpentChallenges } from "../abuse/bot-check.ts";
 import type { Env } from "../lib/env.ts";
+import { runAuditRetention } from "./audit-retention.ts";
 import { releaseLease, takeLease } from "./lease.ts";
 
 /** Idempotency records are kept 7 days: far longer than any client retries. */
 export const IDEMPOTENCY_RETENTION_MS = 7 * 86_400_000;
 
-export const JOBS: Record<string, (db: Db, now: number) => Promise<void>> = {
+export const JOBS: Record<string, (db: Db, now: number, env: Env) => Promise<void>> = {
   housekeeping: async (db, now) => {
     await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, now - IDEMPOTENCY_RETENTION_MS));
     await purgeSpentChallenges(db, now);
+  },
+  "audit-retention": async (db, now, env) => {
+    await runAuditRetention(db, now, env);
   },
 };
 
@@ -26,7 +30,7 @@ export async function runScheduled(env: Env, scheduledTime: number, _cron: strin
   for (const [name, job] of Object.entries(JOBS)) {
     if (!(await takeLease(db, name, holder, scheduledTime, 5 * 60_000))) continue;
     try {
-      await job(db, scheduledTime);
+      await job(db, scheduledTime, env);
       ran.push(name);
     } finally {
       await releaseLease(db, name, holder);

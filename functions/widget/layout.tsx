@@ -1,7 +1,8 @@
 /**
- * The citizen-facing page shell: one HTML response with the stylesheet (and, on the form page, the
- * widget script) inlined, so a phone on a slow link needs a single round trip. The CSP names the
- * inline parts by their hashes.
+ * The citizen-facing page shell: one HTML response with the stylesheet (and the widget script) inlined,
+ * so a phone on a slow link needs a single round trip. The script enhances the form page; on the
+ * tracking pages and the echo wall it still sizes the host's iframe and keeps large text on. The CSP
+ * names the inline parts by their hashes.
  */
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";

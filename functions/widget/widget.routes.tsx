@@ -5,7 +5,7 @@
 import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { answersFromForm } from "../../forms/compile.ts";
-import { type Lang, t } from "../../forms/language.ts";
+import { LANGS, t } from "../../forms/language.ts";
 import { FormView } from "../../forms/render.tsx";
 import { EMBED_JS, EMBED_JS_ETAG } from "../../forms/widget/assets.gen.ts";
 import { findPublicCase } from "../../schema/queries/cases.ts";
@@ -24,16 +24,34 @@ import { renderPage, TopBar } from "./layout.tsx";
 export const widgetRoutes = new Hono<AppEnv>();
 
 widgetRoutes.get("/embed.js", (c) => {
-  if (c.req.header("if-none-match") === EMBED_JS_ETAG) return c.body(null, 304);
-  return c.body(EMBED_JS, 200, {
-    "Content-Type": "text/javascript; charset=utf-8",
+  const headers = {
     "Cache-Control": "public, max-age=3600, stale-while-revalidate=86400",
     ETag: EMBED_JS_ETAG,
     "Cross-Origin-Resource-Policy": "cross-origin",
-  });
+  };
+  if (etagMatches(c.req.header("if-none-match"), EMBED_JS_ETAG)) return c.body(null, 304, headers);
+  return c.body(EMBED_JS, 200, { "Content-Type": "text/javascript; charset=utf-8", ...headers });
 });
 
+/**
+ * If-None-Match uses the weak comparison and may list several tags (RFC 9110 §13.1.2): Cloudflare
+ * weakens a strong ETag to W/"…" when it compresses the response, and browsers send that back.
+ */
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(",").some((tag) => {
+    const t = tag.trim();
+    return t === "*" || t.replace(/^W\//, "") === etag;
+  });
+}
+
 const large = (c: Context<AppEnv>) => c.req.query("large") === "1";
+
+/** The page's language and large text, carried to the next page (even without JavaScript). */
+const carry = (c: Context<AppEnv>) => {
+  const q = [c.get("lang") === "en" ? "lang=en" : "", large(c) ? "large=1" : ""].filter(Boolean).join("&");
+  return q ? `?${q}` : "";
+};
 
 async function formPage(
   c: Context<AppEnv>,
@@ -77,7 +95,7 @@ async function formPage(
       <FormView
         def={def}
         lang={lang}
-        action={`${path}${lang === "en" ? "?lang=en" : ""}`}
+        action={`${path}${carry(c)}`}
         state={state}
         hiddenFields={hidden}
         api={`/api/v1/forms/${form.deptSlug}/${def.slug}/submissions`}
@@ -113,7 +131,7 @@ widgetRoutes.post("/w/:dept/:form", async (c) => {
     };
     const outcome = await submit(c.env, c.get("db"), form, {
       answers: values,
-      lang: (first("_lang") as Lang | undefined) ?? lang,
+      lang: LANGS.find((l) => l === first("_lang")) ?? lang,
       idempotencyKey: first("_idempotency"),
       botToken: first("altcha", "cf-turnstile-response", "_t"),
       clientIp: clientIp(c),
@@ -135,18 +153,27 @@ widgetRoutes.post("/w/:dept/:form", async (c) => {
 
 function errorPage(c: Context<AppEnv>, form: LoadedForm, error: AppError) {
   const lang = c.get("lang");
-  return renderPage(
-    { lang, title: form.deptName, frameAncestors: form.allowedOrigins, status: error.status },
+  const page = renderPage(
+    {
+      lang,
+      title: form.deptName,
+      frameAncestors: form.allowedOrigins,
+      large: large(c),
+      status: error.status,
+    },
     <>
       <h1>{lang === "en" ? "Not sent" : "提交未成功"}</h1>
       <p role="alert">{lang === "en" ? error.messageEn : error.messageZh}</p>
       <p>
-        <a href={`/w/${form.deptSlug}/${form.definition.slug}?lang=${lang}`}>
+        <a href={`/w/${form.deptSlug}/${form.definition.slug}?lang=${lang}${large(c) ? "&large=1" : ""}`}>
           {lang === "en" ? "Back to the form" : "返回表单"}
         </a>
       </p>
     </>,
   );
+  // The error's headers (Retry-After on a 429) belong on the page as on the JSON answer.
+  for (const [k, v] of Object.entries(error.headers ?? {})) page.headers.set(k, v);
+  return page;
 }
 
 function receiptPage(c: Context<AppEnv>, form: LoadedForm, r: SubmissionResponse) {
@@ -169,7 +196,7 @@ function receiptPage(c: Context<AppEnv>, form: LoadedForm, r: SubmissionResponse
           ? `Keep this code to follow progress and read the reply. We will answer by ${r.dueDate}.`
           : `请记下查询码，凭它查看办理进度和答复。我们将于 ${r.dueDate} 前答复。`}
       </p>
-      <a href={`${r.trackUrl}${en ? "?lang=en" : ""}`}>{en ? "Follow progress" : "查看办理进度"}</a>
+      <a href={`${r.trackUrl}${carry(c)}`}>{en ? "Follow progress" : "查看办理进度"}</a>
     </div>,
   );
 }
@@ -186,7 +213,7 @@ async function allowedOriginsOf(c: Context<AppEnv>, deptId: string): Promise<str
 
 widgetRoutes.get("/t", (c) => {
   const code = normalizeTrackingCode(c.req.query("code") ?? "");
-  if (code) return c.redirect(`/t/${code}${c.get("lang") === "en" ? "?lang=en" : ""}`, 303);
+  if (code) return c.redirect(`/t/${code}${carry(c)}`, 303);
   return trackLookupPage(c, c.req.query("code") !== undefined, 200);
 });
 
@@ -194,12 +221,13 @@ function trackLookupPage(c: Context<AppEnv>, failed: boolean, status: number) {
   const lang = c.get("lang");
   const en = lang === "en";
   return renderPage(
-    { lang, title: en ? "Track" : "办理进度查询", large: large(c), status },
+    { lang, title: en ? "Track" : "办理进度查询", large: large(c), status, script: true },
     <>
       <TopBar lang={lang} path="/t" large={large(c)} />
       <h1>{en ? "Follow your message" : "办理进度查询"}</h1>
       <form method="get" action="/t">
         <input type="hidden" name="lang" value={lang} />
+        {large(c) ? <input type="hidden" name="large" value="1" /> : null}
         <div class="q">
           <label for="code">{en ? "Tracking code" : "查询码"}</label>
           <input
@@ -235,6 +263,7 @@ widgetRoutes.get("/t/:code", async (c) => {
       title: en ? "Progress" : "办理进度",
       frameAncestors: await allowedOriginsOf(c, found.deptId),
       large: large(c),
+      script: true,
     },
     <>
       <TopBar lang={lang} path={`/t/${found.trackingCode}`} large={large(c)} />
@@ -284,6 +313,7 @@ widgetRoutes.get("/echo/:dept", async (c) => {
       title: `${en ? "Echo wall" : "回音壁"} · ${page.dept.name}`,
       frameAncestors: dept?.o ?? [],
       large: large(c),
+      script: true,
     },
     <>
       <TopBar lang={lang} path={`/echo/${page.dept.slug}`} large={large(c)} />
@@ -306,7 +336,9 @@ widgetRoutes.get("/echo/:dept", async (c) => {
       ))}
       {page.nextCursor ? (
         <p>
-          <a href={`/echo/${page.dept.slug}?cursor=${page.nextCursor}&lang=${lang}`}>
+          <a
+            href={`/echo/${page.dept.slug}?cursor=${page.nextCursor}&lang=${lang}${large(c) ? "&large=1" : ""}`}
+          >
             {en ? "Older" : "更早的来信"}
           </a>
         </p>

@@ -163,6 +163,41 @@ export interface CaseFilter {
   /** Inclusive bounds on the creation time (epoch ms). */
   from?: number | undefined;
   to?: number | undefined;
+  /** Full-text query over subject, body and reply (Chinese substrings), or a tracking code. */
+  q?: string | undefined;
+  assigneeId?: string | undefined;
+  /** Only open cases whose due date is before this Beijing day (overdue) … */
+  dueBefore?: string | undefined;
+  /** … or on or before this day (due soon). */
+  dueBy?: string | undefined;
+  /** Only cases still waiting for an answer (received or assigned). */
+  open?: boolean | undefined;
+}
+
+/** States in which a case still waits for the department's answer. */
+export const OPEN_STATES = ["received", "assigned"];
+
+/**
+ * The search condition. Three or more characters use the trigram FTS index; one or two characters
+ * (common in Chinese: 医保, 门诊) cannot use trigrams and fall back to LIKE within the already
+ * narrowed department range. A tracking code matches exactly.
+ */
+export function searchCondition(q: string): SQL {
+  const text = q.trim();
+  const code = text.replace(/[\s-]/g, "").toUpperCase();
+  if (/^[2-9A-HJ-NP-Z]{12}$/.test(code)) {
+    return or(eq(cases.trackingCode, code), ftsOrLike(text))!;
+  }
+  return ftsOrLike(text);
+}
+
+function ftsOrLike(text: string): SQL {
+  if ([...text].length >= 3) {
+    const phrase = `"${text.replace(/"/g, '""')}"`;
+    return sql`${cases}.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase})`;
+  }
+  const like = `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  return sql`(${cases.subject} LIKE ${like} ESCAPE '\\' OR ${cases.body} LIKE ${like} ESCAPE '\\')`;
 }
 
 /** One inbox page, newest first, by keyset on (`createdAt`, `id`): cost follows the page, not the table. */
@@ -183,6 +218,11 @@ export async function listCases(
         filter.state ? eq(cases.state, filter.state) : undefined,
         filter.from !== undefined ? gte(cases.createdAt, filter.from) : undefined,
         filter.to !== undefined ? lte(cases.createdAt, filter.to) : undefined,
+        filter.q ? searchCondition(filter.q) : undefined,
+        filter.assigneeId ? eq(cases.assigneeId, filter.assigneeId) : undefined,
+        filter.open ? inArray(cases.state, OPEN_STATES) : undefined,
+        filter.dueBefore ? lt(cases.dueDate, filter.dueBefore) : undefined,
+        filter.dueBy ? lte(cases.dueDate, filter.dueBy) : undefined,
         cursor
           ? or(lt(cases.createdAt, cursor.at), and(eq(cases.createdAt, cursor.at), lt(cases.id, cursor.id)))
           : undefined,
@@ -231,10 +271,38 @@ export async function appendCaseEvent(
       .set({ ...patch, rev, updatedAt: event.createdAt })
       .where(and(eq(cases.id, current.id), eq(cases.rev, current.rev)))
       .returning({ id: cases.id }),
-    db.run(sql`INSERT INTO case_events (case_id, dept_id, type, actor_id, data, public, created_at)
-      SELECT ${current.id}, ${current.deptId}, ${event.type}, ${event.actorId}, ${JSON.stringify(event.data)},
-             ${event.public ? 1 : 0}, ${event.createdAt}
-      FROM cases WHERE id = ${current.id} AND rev = ${rev}`),
+    // INSERT … SELECT through the query builder: drizzle's D1 batch cannot bind the parameters of a
+    // raw `db.run(sql…)` statement (it threw "Cannot read properties of undefined (reading 'bind')").
+    db.insert(caseEvents).select(
+      db
+        .select({
+          id: sql<number>`NULL`.as("id"),
+          caseId: cases.id,
+          deptId: cases.deptId,
+          type: sql<string>`${event.type}`.as("type"),
+          actorId: sql<string | null>`${event.actorId}`.as("actor_id"),
+          data: sql<string>`${JSON.stringify(event.data)}`.as("data"),
+          public: sql<number>`${event.public ? 1 : 0}`.as("public"),
+          createdAt: sql<number>`${event.createdAt}`.as("created_at"),
+        })
+        .from(cases)
+        .where(and(eq(cases.id, current.id), eq(cases.rev, rev))),
+    ),
   ]);
   return updated.length > 0;
+}
+
+/** Counts for the dashboard: new, due soon (by `soon`), overdue (before `today`), within a scope. */
+export async function dashboardCounts(db: Db, scope: Scope, today: string, soon: string) {
+  const row = await db
+    .select({
+      fresh: sql<number>`sum(case when ${cases.state} = 'received' then 1 else 0 end)`,
+      open: sql<number>`sum(case when ${cases.state} in ('received', 'assigned') then 1 else 0 end)`,
+      dueSoon: sql<number>`sum(case when ${cases.state} in ('received', 'assigned') and ${cases.dueDate} >= ${today} and ${cases.dueDate} <= ${soon} then 1 else 0 end)`,
+      overdue: sql<number>`sum(case when ${cases.state} in ('received', 'assigned') and ${cases.dueDate} < ${today} then 1 else 0 end)`,
+    })
+    .from(cases)
+    .where(inScope(scope))
+    .get();
+  return { fresh: row?.fresh ?? 0, open: row?.open ?? 0, dueSoon: row?.dueSoon ?? 0, overdue: row?.overdue ?? 0 };
 }

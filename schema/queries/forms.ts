@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { type FormDefinition, parseFormDefinition } from "../../forms/language.ts";
 import type { Db } from "../db.ts";
 import { type DepartmentSettings, departments, forms } from "../tables.ts";
@@ -64,4 +64,23 @@ export async function upsertForm(
 
 export async function findDepartmentBySlug(db: Db, slug: string) {
   return db.select().from(departments).where(eq(departments.slug, slug)).get() ?? null;
+}
+
+/** A department and its forms (for the staff page with embed codes and posters), oldest first. */
+export async function listDeptForms(db: Db, deptId: string) {
+  const dept = await db.select().from(departments).where(eq(departments.id, deptId)).get();
+  if (!dept) return null;
+  const rows = await db
+    .select({
+      id: forms.id,
+      slug: forms.slug,
+      kind: forms.kind,
+      status: forms.status,
+      definition: forms.definition,
+    })
+    .from(forms)
+    .where(eq(forms.deptId, deptId))
+    .orderBy(asc(forms.createdAt), asc(forms.slug))
+    .all();
+  return { dept, forms: rows.map((r) => ({ ...r, definition: r.definition as FormDefinition })) };
 }

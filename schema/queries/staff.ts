@@ -11,9 +11,9 @@ export interface StaffPrincipal {
   roles: Map<string, Role>;
 }
 
-async function principalFor(db: Db, userId: string): Promise<StaffPrincipal | null> {
+export async function principalFor(db: Db, userId: string): Promise<StaffPrincipal | null> {
   const user = await db.select().from(users).where(eq(users.id, userId)).get();
-  if (!user) return null;
+  if (!user || user.disabledAt) return null;
   const rows = await db.select().from(memberships).where(eq(memberships.userId, userId)).all();
   return {
     userId: user.id,

@@ -1,6 +1,8 @@
 /**
  * Running SQL on the local D1 (the one `npm start` serves) or, with `remote`, on the deployed one,
  * through wrangler. Works while the dev server runs: both open the same SQLite file.
+ * HUIYIN_PERSIST_TO (a directory) points the local commands at another local state than the default
+ * `.wrangler/state`, as the browser tests do (`wrangler dev --persist-to` the same directory).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -35,13 +37,20 @@ export function wrangler(args: string[], opts: { quiet?: boolean } = {}): string
   return res.stdout;
 }
 
+/** Where local commands act: the default local state, or HUIYIN_PERSIST_TO's; remote: the deployed D1. */
+function target(remote: boolean): string[] {
+  if (remote) return ["--remote"];
+  const dir = process.env.HUIYIN_PERSIST_TO;
+  return dir ? ["--local", "--persist-to", dir] : ["--local"];
+}
+
 /** Runs statements (a transaction per file in D1) and returns the rows of each statement. */
 export function runSql(sql: string, remote = false): Record<string, unknown>[][] {
   const dir = mkdtempSync(join(tmpdir(), "huiyin-sql-"));
   const file = join(dir, "run.sql");
   writeFileSync(file, sql);
   try {
-    const out = wrangler(["d1", "execute", "DB", remote ? "--remote" : "--local", "--json", "--file", file]);
+    const out = wrangler(["d1", "execute", "DB", ...target(remote), "--json", "--file", file]);
     const parsed = JSON.parse(out.slice(out.indexOf("["))) as { results?: Record<string, unknown>[] }[];
     return parsed.map((r) => r.results ?? []);
   } finally {
@@ -50,5 +59,5 @@ export function runSql(sql: string, remote = false): Record<string, unknown>[][]
 }
 
 export function migrate(remote = false): void {
-  wrangler(["d1", "migrations", "apply", "DB", remote ? "--remote" : "--local"]);
+  wrangler(["d1", "migrations", "apply", "DB", ...target(remote)]);
 }

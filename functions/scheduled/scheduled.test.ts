@@ -1,0 +1,62 @@
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createDb } from "../../schema/db.ts";
+import worker from "../index.ts";
+import { releaseLease, takeLease } from "./lease.ts";
+import { IDEMPOTENCY_RETENTION_MS } from "./scheduled.ts";
+
+async function runCron(at: number) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ scheduledTime: at, cron: "*/10 * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+describe("scheduled worker", () => {
+  it("purges idempotency records and spent challenges past their retention, and keeps the rest", async () => {
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO idempotency_keys (form_id, key, request_hash, status, created_at) VALUES ('f', 'old', 'h', 'done', ?)",
+      ).bind(now - IDEMPOTENCY_RETENTION_MS - 1),
+      env.DB.prepare(
+        "INSERT INTO idempotency_keys (form_id, key, request_hash, status, created_at) VALUES ('f', 'new', 'h', 'done', ?)",
+      ).bind(now - 1000),
+      env.DB.prepare(
+        "INSERT INTO spent_challenges (signature, expires_at) VALUES ('gone', ?), ('live', ?)",
+      ).bind(now - 1, now + 60_000),
+    ]);
+    await runCron(now);
+    const keys = await env.DB.prepare("SELECT key FROM idempotency_keys ORDER BY key").all();
+    expect(keys.results).toEqual([{ key: "new" }]);
+    const spent = await env.DB.prepare("SELECT signature FROM spent_challenges").all();
+    expect(spent.results).toEqual([{ signature: "live" }]);
+    // A second run changes nothing and does not fail.
+    await runCron(now);
+    expect(
+      (await env.DB.prepare("SELECT count(*) AS n FROM idempotency_keys").first<{ n: number }>())?.n,
+    ).toBe(1);
+  });
+
+  it("skips a job whose lease another run holds, and takes it once the lease has expired", async () => {
+    const db = createDb(env.DB);
+    const now = Date.now();
+    expect(await takeLease(db, "housekeeping", "other-run", now, 60_000)).toBe(true);
+    expect(await takeLease(db, "housekeeping", "second-run", now, 60_000)).toBe(false);
+    await env.DB.prepare(
+      "INSERT INTO idempotency_keys (form_id, key, request_hash, status, created_at) VALUES ('f', 'stale', 'h', 'done', 1)",
+    ).run();
+    await runCron(now);
+    // The other run holds the lease: the record is still there.
+    expect(
+      await env.DB.prepare("SELECT key FROM idempotency_keys WHERE key = 'stale'").first(),
+    ).not.toBeNull();
+    await runCron(now + 61_000);
+    expect(await env.DB.prepare("SELECT key FROM idempotency_keys WHERE key = 'stale'").first()).toBeNull();
+    await releaseLease(db, "housekeeping", "other-run");
+  });
+});
