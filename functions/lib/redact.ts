@@ -29,7 +29,8 @@ const LANDLINE = /(?:[(（]0\d{2,3}[)）]\s?|(?<!\d)0\d{2,3}[\s-]?)\d{7,8}(?!\d)
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
 /** Full-width digits (１３９…) typed on Chinese keyboards count as digits for redaction. */
-const toAsciiDigits = (s: string) => s.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
+const toAsciiDigits = (s: string) =>
+  s.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
 
 export function redactText(text: string): string {
   // Matching runs on a copy with ASCII digits; positions are the same (one UTF-16 unit each).

@@ -304,5 +304,10 @@ export async function dashboardCounts(db: Db, scope: Scope, today: string, soon:
     .from(cases)
     .where(inScope(scope))
     .get();
-  return { fresh: row?.fresh ?? 0, open: row?.open ?? 0, dueSoon: row?.dueSoon ?? 0, overdue: row?.overdue ?? 0 };
+  return {
+    fresh: row?.fresh ?? 0,
+    open: row?.open ?? 0,
+    dueSoon: row?.dueSoon ?? 0,
+    overdue: row?.overdue ?? 0,
+  };
 }
