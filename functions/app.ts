@@ -14,6 +14,7 @@ import { pickLang } from "./lib/lang.ts";
 import { API_CSP, BASE_HEADERS } from "./lib/security-headers.ts";
 import { openapiRoutes } from "./openapi/openapi.routes.ts";
 import { publicApiRoutes } from "./public/public-api.routes.ts";
+import { citizenErrorPage } from "./widget/layout.tsx";
 import { widgetRoutes } from "./widget/widget.routes.tsx";
 
 export function createApp() {
@@ -54,9 +55,12 @@ export function createApp() {
       console.error(JSON.stringify({ requestId, error: String(error), stack: (error as Error).stack }));
       err = new AppError("internal", "服务暂时出错，请稍后再试", "Internal error, please try again later");
     }
-    const res = c.req.path.startsWith("/admin")
+    const path = c.req.path;
+    const res = path.startsWith("/admin")
       ? adminErrorPage(err, requestId)
-      : c.json(errorBody(err, requestId), err.status);
+      : /^\/(w|t|echo)(\/|$)/.test(path)
+        ? citizenErrorPage(err, c.get("lang") ?? "zh-CN", requestId)
+        : c.json(errorBody(err, requestId), err.status);
     for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
     return res;
   });

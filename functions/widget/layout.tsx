@@ -8,6 +8,7 @@ import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { Lang } from "../../forms/language.ts";
 import { WIDGET_CSS, WIDGET_CSS_HASH, WIDGET_JS, WIDGET_JS_HASH } from "../../forms/widget/assets.gen.ts";
+import type { AppError } from "../lib/errors.ts";
 import { frameAncestorSources, pageCsp } from "../lib/security-headers.ts";
 
 export const TURNSTILE_ORIGIN = "https://challenges.cloudflare.com";
@@ -74,4 +75,22 @@ export function renderPage(o: PageOptions, body: Child): Response {
       Vary: "Accept-Language",
     },
   });
+}
+
+/**
+ * Errors on citizens' pages are pages in the citizen's language (never raw JSON inside an iframe
+ * on a department's site). Not framable: we do not know whose department it would be.
+ */
+export function citizenErrorPage(err: AppError, lang: Lang, requestId: string): Response {
+  const en = lang === "en";
+  const title =
+    err.status === 404 ? (en ? "Not found" : "找不到该页面") : en ? "Something went wrong" : "出错了";
+  return renderPage(
+    { lang, title, status: err.status },
+    <>
+      <h1>{title}</h1>
+      <p role="alert">{en ? err.messageEn : err.messageZh}</p>
+      <p class="meta">{`${en ? "Request" : "请求编号"} ${requestId}`}</p>
+    </>,
+  );
 }

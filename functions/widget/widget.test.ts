@@ -323,13 +323,34 @@ describe("GET /w/:dept/:form", () => {
     }
   });
 
-  it("answers 404 for an unknown department or form", async () => {
+  it("answers 404 for an unknown department or form with a page in the citizen's language, not JSON", async () => {
     for (const path of ["/w/nowhere/opinion", "/w/demo/nothing"]) {
       const res = await call(path);
       expect(res.status, path).toBe(404);
-      const body = (await res.json()) as { error: { code: string } };
-      expect(body.error.code).toBe("not_found");
+      expect(res.headers.get("content-type")).toContain("text/html");
+      expect(await res.text()).toContain("找不到该页面");
     }
+    const en = await call("/w/demo/nothing?lang=en");
+    expect(await en.text()).toContain("No such form");
+  });
+
+  it("stores only a language it knows from the no-JavaScript form's _lang field", async () => {
+    const res = await call("/w/demo/opinion", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        _idempotency: crypto.randomUUID(),
+        _lang: "<script>fr",
+        kind: "suggest",
+        subject: "语言字段",
+        body: "语言字段的取值应受限制。",
+      }).toString(),
+    });
+    expect(res.status).toBe(201);
+    const row = await env.DB.prepare("SELECT lang FROM cases WHERE subject = '语言字段'").first<{
+      lang: string;
+    }>();
+    expect(row?.lang).toBe("zh-CN");
   });
 });
 
