@@ -2,6 +2,9 @@
 -- characters (unicode61 does not segment Chinese); shorter queries fall back to a bounded LIKE.
 CREATE VIRTUAL TABLE `cases_fts` USING fts5(subject, body, reply_text, content='cases', content_rowid='rowid', tokenize='trigram');
 --> statement-breakpoint
+-- Index the cases that exist already (a database upgraded to this migration).
+INSERT INTO cases_fts(cases_fts) VALUES ('rebuild');
+--> statement-breakpoint
 CREATE TRIGGER `cases_fts_ai` AFTER INSERT ON `cases` BEGIN
   INSERT INTO cases_fts(rowid, subject, body, reply_text) VALUES (new.rowid, new.subject, new.body, coalesce(new.reply_text, ''));
 END;
