@@ -1,0 +1,259 @@
+/**
+ * Helpers for the browser tests: the servers run.ts started, a phone in headless Chromium, the
+ * embedded widget's frame, filling the opinion box by tapping, axe-core, tap-target and font
+ * measurements, and reading the e2e D1.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Frame,
+  type Page,
+  type Response,
+} from "playwright-core";
+import { lit, ROOT, runSql } from "../lib/d1.ts";
+
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the browser tests with \`npm run e2e\``);
+  return v;
+}
+
+/** The Worker (widget) origin and the department site's origin: two different origins. */
+export const WORKER = required("E2E_WORKER");
+export const HOST = required("E2E_HOST");
+export const FORM = `${WORKER}/w/demo/opinion`;
+export const SCREENSHOTS = join(ROOT, "scripts/e2e/screenshots");
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** A phone: 390×844 CSS px at 3× density, touch, mobile viewport, Chinese. */
+export async function phone(browser: Browser, extra: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 3,
+    isMobile: true,
+    hasTouch: true,
+    locale: "zh-CN",
+    ...extra,
+  });
+  // An uncaught error in a page is a bug: say so next to the test that met it.
+  context.on("weberror", (e) =>
+    console.error(`uncaught in ${e.page()?.url()}: ${e.error().stack ?? e.error()}`),
+  );
+  return context;
+}
+
+/** The widget's frame inside the host page, once its form (or receipt) has rendered. */
+export async function widgetFrame(page: Page): Promise<Frame> {
+  const iframe = page.locator("iframe");
+  await iframe.waitFor({ state: "attached" });
+  const frame = await (await iframe.elementHandle())!.contentFrame();
+  assert.ok(frame, "the iframe has a frame");
+  await frame.waitForSelector("main h1");
+  return frame;
+}
+
+export interface Opinion {
+  kind: string;
+  subject: string;
+  body: string;
+  contact?: string;
+  name?: string;
+  publish?: boolean;
+}
+
+/** A unique subject, so each test finds its own case in D1. */
+export const uniqueSubject = (what: string) =>
+  `${what} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+/** Fills the opinion box as a thumb would: taps each field, then types. */
+export async function fillByTapping(f: Frame | Page, o: Opinion): Promise<void> {
+  await f.locator(`.choice:has(input[name="kind"][value="${o.kind}"])`).tap();
+  for (const [name, value] of [
+    ["subject", o.subject],
+    ["body", o.body],
+    ["name", o.name],
+    ["contact", o.contact],
+  ] as const) {
+    if (value === undefined) continue;
+    const el = f.locator(`[name="${name}"]`);
+    await el.tap();
+    await el.fill(value);
+  }
+  if (o.publish) await f.locator('.choice:has(input[name="publish"])').tap();
+}
+
+/**
+ * Posts the page's form as a browser does without JavaScript (through `act`) and waits until the
+ * page the server answered with has loaded; returns that answer.
+ */
+export async function plainPost(page: Page, act: () => Promise<unknown>): Promise<Response> {
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST" && r.request().isNavigationRequest()),
+    page.waitForEvent("load"),
+    act(),
+  ]);
+  return response;
+}
+
+/** The tracking code the receipt shows, without its dashes. */
+export async function receiptCode(f: Frame | Page): Promise<string> {
+  const text = (await f.locator(".receipt .code").textContent({ timeout: 20_000 })) ?? "";
+  const code = text.replace(/-/g, "").trim();
+  assert.match(code, /^[A-HJ-NP-Z2-9]{12}$/, `a readable tracking code (got "${text}")`);
+  return code;
+}
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = (require("axe-core") as { source: string }).source;
+const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[]; failureSummary?: string }[];
+}
+
+/**
+ * Runs axe-core (WCAG 2.0/2.1 A and AA) on what the page shows now and fails with a readable list.
+ * The page's context needs `bypassCSP: true`: the widget's CSP (rightly) refuses inline scripts.
+ */
+export async function expectNoAxeViolations(page: Page, what: string): Promise<void> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = (await page.evaluate(async (tags) => {
+    const axe = (
+      window as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: unknown[] }> } }
+    ).axe;
+    const r = await axe.run(document, {
+      runOnly: { type: "tag", values: tags },
+      resultTypes: ["violations"],
+    });
+    return r.violations;
+  }, TAGS)) as AxeViolation[];
+  const lines = violations.flatMap((v) =>
+    v.nodes.map(
+      (n) =>
+        `  [${v.impact}] ${v.id}: ${v.help} — ${JSON.stringify(n.target)}\n    ${n.failureSummary ?? ""}`,
+    ),
+  );
+  assert.equal(
+    violations.length,
+    0,
+    `axe found ${violations.length} violation(s) on ${what}:\n${lines.join("\n")}`,
+  );
+}
+
+export interface Target {
+  what: string;
+  width: number;
+  height: number;
+}
+
+/**
+ * Every tap target that shows: text inputs, textareas, buttons, links, and the labels that carry the
+ * radio buttons and checkboxes (a choice is tapped anywhere on its label; a bare radio or checkbox
+ * outside a label is measured itself).
+ */
+export function tapTargets(f: Frame | Page): Promise<Target[]> {
+  return f.evaluate(() => {
+    const out: { what: string; width: number; height: number }[] = [];
+    const seen = new Set<Element>();
+    const describe = (el: Element) =>
+      `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.className && typeof el.className === "string" ? `.${el.className.trim().replace(/\s+/g, ".")}` : ""} "${(el.textContent ?? "").trim().slice(0, 24)}"`;
+    for (const el of Array.from(
+      document.querySelectorAll("input, textarea, select, button, a[href], label"),
+    )) {
+      let target: Element = el;
+      if (el instanceof HTMLInputElement) {
+        if (el.type === "hidden") continue;
+        if (el.type === "radio" || el.type === "checkbox") target = el.closest("label") ?? el;
+      }
+      if (el instanceof HTMLLabelElement && !el.querySelector("input")) continue; // a caption, not a target
+      if (seen.has(target)) continue;
+      seen.add(target);
+      const r = target.getBoundingClientRect();
+      const style = getComputedStyle(target);
+      if (r.width === 0 || r.height === 0 || style.visibility === "hidden") continue;
+      out.push({ what: describe(target), width: r.width, height: r.height });
+    }
+    return out;
+  });
+}
+
+export async function expectTapTargets(f: Frame | Page, min: number, what: string): Promise<void> {
+  const targets = await tapTargets(f);
+  assert.ok(targets.length > 0, `tap targets found on ${what}`);
+  const small = targets.filter((t) => t.width < min - 0.5 || t.height < min - 0.5);
+  assert.deepEqual(
+    small.map((t) => `${t.what}: ${t.width.toFixed(1)}×${t.height.toFixed(1)}`),
+    [],
+    `every tap target on ${what} is at least ${min}×${min} px`,
+  );
+}
+
+/** The smallest computed font size of any visible element that holds text directly. */
+export async function textSizes(f: Frame | Page): Promise<{ what: string; size: number }[]> {
+  return f.evaluate(() => {
+    const out: { what: string; size: number }[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const seen = new Set<Element>();
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || seen.has(el) || !(n.textContent ?? "").trim()) continue;
+      seen.add(el);
+      if (el.closest("script, style, [hidden]") || el.getClientRects().length === 0) continue;
+      out.push({
+        what: `${el.tagName.toLowerCase()}.${el.className} "${(n.textContent ?? "").trim().slice(0, 20)}"`,
+        size: Number.parseFloat(getComputedStyle(el).fontSize),
+      });
+    }
+    return out;
+  });
+}
+
+/** Rows from the e2e D1 (the Worker's own state, through wrangler d1 execute --persist-to). */
+export function query(sql: string): Record<string, unknown>[] {
+  return runSql(sql)[0] ?? [];
+}
+
+export function casesWithSubject(subject: string): Record<string, unknown>[] {
+  return query(`SELECT id, tracking_code, subject, state FROM cases WHERE subject = ${lit(subject)}`);
+}
+
+/** Waits for a condition that settles over time (the widget's retries), polling. */
+export async function eventually<T>(
+  fn: () => Promise<T> | T,
+  ok: (v: T) => boolean,
+  ms: number,
+  what: string,
+): Promise<T> {
+  const end = Date.now() + ms;
+  let last: T;
+  do {
+    last = await fn();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  } while (Date.now() < end);
+  assert.fail(`${what}: not within ${ms} ms (last: ${JSON.stringify(last)})`);
+}

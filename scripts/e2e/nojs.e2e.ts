@@ -1,0 +1,65 @@
+/**
+ * JavaScript off (an old phone, a locked-down browser): the server-rendered form posts as a plain
+ * form, errors come back beside their fields, and the receipt page shows the tracking code.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { Browser } from "playwright-core";
+import {
+  casesWithSubject,
+  FORM,
+  fillByTapping,
+  launch,
+  phone,
+  plainPost,
+  receiptCode,
+  uniqueSubject,
+  WORKER,
+} from "./lib.ts";
+
+let browser: Browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test("JavaScript off: the plain form posts and the receipt page shows the tracking code", async () => {
+  const context = await phone(browser, { javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(FORM);
+  // The widget script would have filled the character counter: it did not run.
+  assert.equal(await page.locator("[data-count-for]").textContent(), "", "the widget script really is off");
+
+  // A missing answer: the server says so beside the field and keeps what was typed.
+  await page.locator('[name="subject"]').tap();
+  await page.locator('[name="subject"]').fill("只填了标题");
+  const refused = await plainPost(page, () => page.locator("button[type=submit]").tap());
+  assert.equal(refused.status(), 400);
+  assert.equal(await page.locator("#q-body").getAttribute("aria-invalid"), "true");
+  assert.ok(await page.locator("#q-body-err").isVisible(), "the body's error shows");
+  assert.ok(await page.locator("#hy-summary").isVisible(), "the summary shows");
+  assert.equal(await page.locator('[name="subject"]').inputValue(), "只填了标题");
+
+  const subject = uniqueSubject("不用脚本提交");
+  await fillByTapping(page, {
+    kind: "consult",
+    subject,
+    body: "老人机浏览器不支持脚本，也要能提交意见。",
+    contact: "13912345678",
+    publish: true,
+  });
+  const response = await plainPost(page, () => page.locator("button[type=submit]").tap());
+  assert.equal(response.status(), 201);
+  assert.equal((await page.locator("h1").textContent())?.trim(), "提交成功");
+  const code = await receiptCode(page);
+  const stored = casesWithSubject(subject);
+  assert.equal(stored.length, 1, "one case stored");
+  assert.equal(stored[0]!.tracking_code, code);
+
+  await page.locator(".receipt a").tap();
+  await page.waitForURL(`${WORKER}/t/${code}**`);
+  assert.equal((await page.locator("main strong").textContent())?.trim(), "已收到");
+  await context.close();
+});
