@@ -2,7 +2,7 @@
  * The one app factory: request ids, the error shape, security headers, the drizzle client and the
  * routers. The Worker and the tests both use it.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createDb } from "../schema/db.ts";
 import { adminRoutes } from "./admin/admin.routes.ts";
@@ -39,10 +39,7 @@ export function createApp() {
   app.route("/api/v1", openapiRoutes);
   app.route("/admin", adminRoutes);
 
-  app.notFound((c) => {
-    const err = new AppError("not_found", "没有这个地址", "No such route");
-    return c.json(errorBody(err, c.get("requestId")), err.status);
-  });
+  app.notFound((c) => errorResponse(c, new AppError("not_found", "没有这个地址", "No such route")));
 
   app.onError((error, c) => {
     const requestId = c.get("requestId") ?? crypto.randomUUID();
@@ -55,15 +52,21 @@ export function createApp() {
       console.error(JSON.stringify({ requestId, error: String(error), stack: (error as Error).stack }));
       err = new AppError("internal", "服务暂时出错，请稍后再试", "Internal error, please try again later");
     }
-    const path = c.req.path;
-    const res = path.startsWith("/admin")
-      ? adminErrorPage(err, requestId)
-      : /^\/(w|t|echo)(\/|$)/.test(path)
-        ? citizenErrorPage(err, c.get("lang") ?? "zh-CN", requestId)
-        : c.json(errorBody(err, requestId), err.status);
-    for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
-    return res;
+    return errorResponse(c, err);
   });
 
   return app;
+}
+
+/** One error, in the form its audience reads: a staff page, a citizen's page, or the JSON shape. */
+function errorResponse(c: Context<AppEnv>, err: AppError): Response {
+  const requestId = c.get("requestId") ?? crypto.randomUUID();
+  const path = c.req.path;
+  const res = path.startsWith("/admin")
+    ? adminErrorPage(err, requestId)
+    : /^\/(w|t|echo)(\/|$)/.test(path)
+      ? citizenErrorPage(err, c.get("lang") ?? "zh-CN", requestId)
+      : c.json(errorBody(err, requestId), err.status);
+  for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
+  return res;
 }

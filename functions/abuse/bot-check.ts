@@ -48,20 +48,34 @@ const failed = (en: string) =>
     issues: [{ path: "botCheck", message: "人机验证未通过", messageEn: en }],
   });
 
+/** A solution to record as spent, in the same batch as the submission it pays for. */
+export interface SpentSolution {
+  signature: string;
+  expiresAt: number;
+}
+
 /**
  * Verifies the token that came with a submission; throws `bot_check_failed` (403) when it does not
- * pass. A proof-of-work solution is spent on first use.
+ * pass. It writes nothing: a proof-of-work solution or a no-JS token is returned as `SpentSolution`
+ * and recorded by the submission's own batch, so it is spent exactly when a submission is stored
+ * (a second use fails that batch; see `isSpentConflict`). Turnstile tokens are single-use at
+ * Cloudflare already.
  */
-export async function verifyBotCheck(env: Env, db: Db, token: string | undefined, ip: string): Promise<void> {
+export async function verifyBotCheck(
+  env: Env,
+  token: string | undefined,
+  ip: string,
+): Promise<SpentSolution | null> {
   const mode = botCheckMode(env);
-  if (mode === "off") return;
+  if (mode === "off") return null;
   if (!token) throw failed("no bot-check token was sent");
   let spentKey = token;
   if (token.startsWith(NOJS_PREFIX)) {
     if (!(await verifyNoJsToken(env, token, Date.now())))
       throw failed("the form token is invalid, too fresh or expired");
   } else if (mode === "turnstile") {
-    return verifyTurnstile(env, token, ip);
+    await verifyTurnstile(env, token, ip);
+    return null;
   } else {
     let ok = false;
     try {
@@ -74,13 +88,15 @@ export async function verifyBotCheck(env: Env, db: Db, token: string | undefined
     // number as text) verifies again. The signature is the server's HMAC of the challenge.
     spentKey = `altcha:${(JSON.parse(atob(token)) as { signature: string }).signature}`;
   }
-  const spent = await db
-    .insert(spentChallenges)
-    .values({ signature: await sha256Hex(spentKey), expiresAt: Date.now() + CHALLENGE_TTL_MS })
-    .onConflictDoNothing()
-    .returning({ s: spentChallenges.signature });
-  if (!spent.length) throw failed("this proof-of-work solution was already used");
+  return { signature: await sha256Hex(spentKey), expiresAt: Date.now() + NOJS_MAX_AGE_MS };
 }
+
+/** Whether a failed submission batch failed because its bot-check solution was already spent. */
+export function isSpentConflict(error: unknown): boolean {
+  return /UNIQUE constraint failed: spent_challenges/.test(String((error as Error)?.message ?? error));
+}
+
+export const alreadySpent = () => failed("this proof-of-work solution was already used");
 
 /**
  * The fallback for browsers without JavaScript, which can solve neither proof of work nor

@@ -169,6 +169,7 @@ export function adminErrorPage(err: AppError, requestId: string): Response {
       "Content-Type": "text/html; charset=utf-8",
       "Content-Security-Policy": ADMIN_CSP,
       "Cache-Control": "no-store",
+      "X-Frame-Options": "DENY",
     },
   });
 }

@@ -226,41 +226,45 @@ function FilterForm({ q }: { q: Partial<Query> }) {
 
 function AuditTable({ rows }: { rows: AuditEntry[] }) {
   if (!rows.length) return <p class="muted">没有符合条件的记录。</p>;
+  // Seven columns are wider than a tablet: the table scrolls in its own box (focusable, so that the
+  // keyboard scrolls it too), the page does not.
   return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">时间</th>
-          <th scope="col">操作人</th>
-          <th scope="col">操作</th>
-          <th scope="col">对象</th>
-          <th scope="col">结果</th>
-          <th scope="col">来源</th>
-          <th scope="col">详情</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
+    <section class="scroll" aria-label="审计记录" tabindex={0}>
+      <table>
+        <thead>
           <tr>
-            <td>{beijingSeconds(r.createdAt)}</td>
-            <td>{r.actorEmail ?? <span class="muted">（系统）</span>}</td>
-            <td>
-              {ACTION_LABEL[r.action] ?? r.action}
-              <div class="muted">
-                <code>{r.action}</code>
-              </div>
-            </td>
-            <td>{r.target ?? ""}</td>
-            <td class={r.result === "ok" ? undefined : "overdue"}>{RESULT_LABEL[r.result] ?? r.result}</td>
-            <td>{maskIp(r.ip)}</td>
-            <td class="detail">
-              {detailText(r.detail)}
-              {r.requestId ? <div class="muted">请求 {r.requestId}</div> : null}
-            </td>
+            <th scope="col">时间</th>
+            <th scope="col">操作人</th>
+            <th scope="col">操作</th>
+            <th scope="col">对象</th>
+            <th scope="col">结果</th>
+            <th scope="col">来源</th>
+            <th scope="col">详情</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr>
+              <td>{beijingSeconds(r.createdAt)}</td>
+              <td>{r.actorEmail ?? <span class="muted">（系统）</span>}</td>
+              <td>
+                {ACTION_LABEL[r.action] ?? r.action}
+                <div class="muted">
+                  <code>{r.action}</code>
+                </div>
+              </td>
+              <td>{r.target ?? ""}</td>
+              <td class={r.result === "ok" ? undefined : "overdue"}>{RESULT_LABEL[r.result] ?? r.result}</td>
+              <td>{maskIp(r.ip)}</td>
+              <td class="detail">
+                {detailText(r.detail)}
+                {r.requestId ? <div class="muted">请求 {r.requestId}</div> : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 

@@ -325,7 +325,7 @@ async function casePage(
                 <form method="post" action={`${action}/reveal`}>
                   <Csrf c={c} />
                   <label for="reason">查看完整个人信息的理由（将记入审计日志）</label>
-                  <input id="reason" name="reason" required maxlength={200} />
+                  <input id="reason" name="reason" required maxlength={200} />{" "}
                   <button type="submit" class="secondary">
                     查看
                   </button>

@@ -123,6 +123,9 @@ describe("GET /admin/forms", () => {
     for (const path of ["/admin/forms/other-only/qr.png", "/admin/forms/nope/poster.svg"]) {
       const res = await adminGet(path, s);
       expect(res.status).toBe(404);
+      // A staff error page refuses framing like every staff page (old browsers ignore the CSP).
+      expect(res.headers.get("x-frame-options")).toBe("DENY");
+      expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
       expect(await res.text()).not.toContain("另一个局");
     }
   });

@@ -110,16 +110,18 @@ loginRoutes.post("/login", async (c) => {
     return loginForm(c, { error, email, next: f.next, status: result.reason === "locked" ? 429 : 401 });
   }
   const principal = await principalFor(c.get("db"), result.userId);
+  const dept = principal ? firstDept(principal) : null;
   const token = await createSession(
     c.get("db"),
     result.userId,
-    principal ? firstDept(principal) : null,
+    dept,
     { ip, userAgent: c.req.header("user-agent") ?? null },
     now,
   );
   setSessionCookie(c, token);
   c.set("staff", principal ?? undefined);
-  await audit(c, { deptId: null, action: "auth.sign_in", target: email, result: "ok" });
+  // In the department the session starts in (as the sign-out is): its admins see it in their log.
+  await audit(c, { deptId: dept, action: "auth.sign_in", target: email, result: "ok" });
   return c.redirect(result.mustChangePassword ? "/admin/password" : safeNext(f.next), 303);
 });
 

@@ -36,9 +36,11 @@ describe("staff sign-in", () => {
     expect(page.headers.get("cache-control")).toBe("no-store");
     expect(await page.text()).toContain("工作台");
     const log = await env.DB.prepare(
-      "SELECT result FROM audit_log WHERE action = 'auth.sign_in' AND target = 'handler@demo.gov.cn' ORDER BY id DESC LIMIT 1",
-    ).first<{ result: string }>();
+      "SELECT result, dept_id FROM audit_log WHERE action = 'auth.sign_in' AND target = 'handler@demo.gov.cn' ORDER BY id DESC LIMIT 1",
+    ).first<{ result: string; dept_id: string | null }>();
     expect(log?.result).toBe("ok");
+    // In the session's department, so that the department's audit page lists it.
+    expect(log?.dept_id).toBe(dept);
   });
 
   it("refuses a wrong password with the same message as an unknown e-mail, and audits both", async () => {
@@ -151,6 +153,15 @@ describe("staff sign-in", () => {
     expect((await signIn("new@demo.gov.cn", "a much better passphrase")).res.headers.get("location")).toBe(
       "/admin",
     );
+  });
+
+  it("answers an unknown staff address with the staff error page, not JSON", async () => {
+    const s = await signIn("handler@demo.gov.cn", PASSWORD);
+    const res = await adminGet("/admin/no-such-page", s);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(await res.text()).toContain("找不到该页面");
   });
 
   it("only follows a next path inside /admin", async () => {

@@ -1,6 +1,7 @@
 /**
  * Staff authentication for the API: `Authorization: Bearer <token>`. Tokens are stored as their
- * SHA-256; the principal carries the departments and roles the caller has.
+ * SHA-256; the principal carries the departments and roles the caller has. The token's
+ * `last_used_at` is written at most once a minute (principalForToken), so reads cost no write.
  */
 import { createMiddleware } from "hono/factory";
 import { principalForToken } from "../../schema/queries/staff.ts";

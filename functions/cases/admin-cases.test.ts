@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { createUser, storeApiToken } from "../../schema/queries/bootstrap.ts";
+import { createUser, grantRole, storeApiToken } from "../../schema/queries/bootstrap.ts";
 import { applyEvent, get, newCase, postEvent, rows } from "../../test/case-helpers.ts";
 import { db, seedDept, seedStaff, validOpinion } from "../../test/helpers.ts";
 import { randomSecret, sha256Hex } from "../lib/crypto.ts";
@@ -635,6 +635,36 @@ describe("tenancy", () => {
     expect((await walk("?limit=100", handler.auth)).codes).not.toContain(otherCode);
   });
 
+  it("shows staff of two departments both inboxes merged newest first, and a system admin every department's", async () => {
+    await newCase(validOpinion({ subject: "甲部门来信" }));
+    await newCase(validOpinion({ subject: "乙部门来信" }), "other");
+    await newCase(validOpinion({ subject: "甲部门又一封" }));
+    const third = await freshDept("third");
+    const thirdCode = await newCase(validOpinion(), third.slug);
+    const both = await seedStaff(demoId, "both@demo.gov.cn", "handler");
+    await grantRole(db(), both.userId, otherId, "viewer");
+    const root = await seedStaff(third.id, "root@demo.gov.cn", "viewer", true);
+    const codesOf = async (where: string, ...params: string[]) =>
+      (
+        await rows<{ tracking_code: string }>(
+          `SELECT tracking_code FROM cases ${where} ORDER BY created_at DESC, id DESC`,
+          ...params,
+        )
+      ).map((r) => r.tracking_code);
+
+    const expectedBoth = await codesOf("WHERE dept_id IN (?, ?)", demoId, otherId);
+    expect(expectedBoth.length).toBeGreaterThan(3);
+    expect((await walk("?limit=3", both.auth)).codes).toEqual(expectedBoth);
+    expect((await walk("?limit=3&state=received", both.auth)).codes).toEqual(
+      await codesOf("WHERE dept_id IN (?, ?) AND state = 'received'", demoId, otherId),
+    );
+    expect((await walk("?limit=100", both.auth)).codes).not.toContain(thirdCode);
+
+    const everything = await codesOf("");
+    expect((await walk("?limit=3", root.auth)).codes).toEqual(everything);
+    expect(everything).toContain(thirdCode);
+  });
+
   it("shows a user without any department nothing", async () => {
     const d = db();
     const userId = await createUser(d, { email: "lonely@example.gov.cn", passwordHash: "x" });
@@ -688,6 +718,30 @@ describe("authentication and roles", () => {
       (await get("/api/v1/admin/cases", await token(handler.userId, { expiresAt: Date.now() + 60_000 })))
         .status,
     ).toBe(200);
+  });
+
+  it("writes a token's last use at most once a minute, not on every read", async () => {
+    const t = randomSecret(24);
+    const id = await storeApiToken(db(), { userId: handler.userId, tokenHash: await sha256Hex(t) });
+    const auth = { authorization: `Bearer ${t}` };
+    const lastUsed = async () =>
+      (
+        await rows<{ last_used_at: number | null }>("SELECT last_used_at FROM api_tokens WHERE id = ?", id)
+      )[0]!.last_used_at;
+    expect(await lastUsed()).toBeNull();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const t0 = Date.now();
+    const readAt = async (at: number) => {
+      vi.setSystemTime(at);
+      expect((await get("/api/v1/admin/cases", auth)).status).toBe(200);
+      return lastUsed();
+    };
+    expect(await readAt(t0)).toBe(t0);
+    expect(await readAt(t0 + 1_000)).toBe(t0);
+    expect(await readAt(t0 + 59_999)).toBe(t0);
+    expect(await readAt(t0 + 60_000)).toBe(t0 + 60_000);
+    expect(await readAt(t0 + 90_000)).toBe(t0 + 60_000);
+    expect(await readAt(t0 + 200_000)).toBe(t0 + 200_000);
   });
 
   it("lets a viewer read but not change cases (403, audited as denied)", async () => {

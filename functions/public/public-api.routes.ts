@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { answersFromForm } from "../../forms/compile.ts";
 import type { Lang } from "../../forms/language.ts";
 import { findPublicCase, listEchoWall } from "../../schema/queries/cases.ts";
-import { findDepartmentBySlug, findForm, type LoadedForm } from "../../schema/queries/forms.ts";
+import { findDepartmentBySlug, findFormCached, type LoadedForm } from "../../schema/queries/forms.ts";
 import { newAltchaChallenge } from "../abuse/bot-check.ts";
 import { parseEnvelope, readBody } from "../lib/body.ts";
 import type { AppEnv } from "../lib/env.ts";
@@ -17,7 +17,7 @@ import { submit } from "../submissions/submit.ts";
 export const publicApiRoutes = new Hono<AppEnv>();
 
 export async function loadForm(c: Context<AppEnv>): Promise<LoadedForm> {
-  const form = await findForm(c.get("db"), c.req.param("dept") ?? "", c.req.param("form") ?? "");
+  const form = await findFormCached(c.get("db"), c.req.param("dept") ?? "", c.req.param("form") ?? "");
   if (!form) throw new AppError("not_found", "找不到该表单", "No such form");
   return form;
 }

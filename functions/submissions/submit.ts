@@ -13,9 +13,10 @@ import {
   insertSubmission,
   releaseIdempotencyKey,
   STALE_CLAIM_MS,
+  takeOverStaleClaim,
 } from "../../schema/queries/cases.ts";
 import type { LoadedForm } from "../../schema/queries/forms.ts";
-import { verifyBotCheck } from "../abuse/bot-check.ts";
+import { alreadySpent, isSpentConflict, type SpentSolution, verifyBotCheck } from "../abuse/bot-check.ts";
 import { enforceSubmitRateLimit } from "../abuse/rate-limit.ts";
 import { encryptPersonal, sha256Hex } from "../lib/crypto.ts";
 import type { Env } from "../lib/env.ts";
@@ -135,29 +136,26 @@ export async function submit(env: Env, db: Db, form: LoadedForm, input: SubmitIn
 
   const now = Date.now();
   const hash = await sha256Hex(canonical({ answers, lang: input.lang }));
-  const existing = await findIdempotency(db, form.id, key);
-  if (existing) {
-    const settled = settle(existing, hash, now);
-    if (settled !== "retry") return settled;
-  }
-
-  await verifyBotCheck(env, db, input.botToken, input.clientIp);
-  await enforceSubmitRateLimit(env, form.id, input.clientIp);
-
+  // The claim comes first, in one statement: a fresh key is ours at once (the happy path costs this
+  // and the final batch, two D1 calls), and a retry of a stored submission is answered from its
+  // record before any bot check, whose single-use token the first attempt has already spent.
   if (!(await claimIdempotencyKey(db, form.id, key, hash, now))) {
     const row = await findIdempotency(db, form.id, key);
     if (!row) throw inFlight();
     const settled = settle(row, hash, now);
-    if (settled === "retry") throw inFlight();
-    return settled;
+    if (settled !== "retry") return settled;
+    if (!(await takeOverStaleClaim(db, form.id, key, hash, now))) throw inFlight();
   }
 
   try {
-    const body = await storeCase(env, db, form, answers, input.lang, key, now);
+    const spend = await verifyBotCheck(env, input.botToken, input.clientIp);
+    await enforceSubmitRateLimit(env, form.id, input.clientIp);
+    const body = await storeCase(env, db, form, answers, input.lang, key, now, spend);
     return { status: 201, body, replayed: false };
   } catch (error) {
-    // Let a retry with the same key try again instead of waiting for the claim to go stale.
+    // A refused or failed request does not use up its key: a retry may try again at once.
     await releaseIdempotencyKey(db, form.id, key).catch(() => {});
+    if (isSpentConflict(error)) throw alreadySpent();
     throw error;
   }
 }
@@ -170,6 +168,7 @@ async function storeCase(
   lang: Lang,
   key: string,
   now: number,
+  spend: SpentSolution | null,
 ): Promise<SubmissionResponse> {
   const def = form.definition;
   const byRole = (role: string) => def.questions.find((q) => q.role === role)?.id;
@@ -232,6 +231,7 @@ async function storeCase(
     },
     { type: "received", actorId: null, data: {}, public: true, createdAt: now },
     { formId: form.id, key, responseStatus: 201, responseBody: JSON.stringify(response) },
+    spend ?? undefined,
   );
   return response;
 }

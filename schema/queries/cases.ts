@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import { type AnyColumn, and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import { unionAll } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db.ts";
-import { caseEvents, cases, idempotencyKeys } from "../tables.ts";
+import { caseEvents, cases, idempotencyKeys, spentChallenges } from "../tables.ts";
 
 export type CaseRow = typeof cases.$inferSelect;
 export type NewCase = typeof cases.$inferInsert;
@@ -34,8 +35,8 @@ export async function findIdempotency(db: Db, formId: string, key: string): Prom
 }
 
 /**
- * Claims a key for this request. Returns true when this request owns it now; false when another
- * request holds it (in flight or done). A stale in-flight claim with the same body is taken over.
+ * Claims a key for this request with one statement. Returns true when this request owns it now;
+ * false when the key is already taken (in flight or done): the caller reads the row and settles.
  */
 export async function claimIdempotencyKey(
   db: Db,
@@ -49,7 +50,17 @@ export async function claimIdempotencyKey(
     .values({ formId, key, requestHash, status: "in_flight", createdAt: now })
     .onConflictDoNothing()
     .returning({ key: idempotencyKeys.key });
-  if (inserted.length) return true;
+  return inserted.length > 0;
+}
+
+/** Takes over a claim whose request died (in flight for longer than STALE_CLAIM_MS, same body). */
+export async function takeOverStaleClaim(
+  db: Db,
+  formId: string,
+  key: string,
+  requestHash: string,
+  now: number,
+): Promise<boolean> {
   const takenOver = await db
     .update(idempotencyKeys)
     .set({ createdAt: now })
@@ -79,23 +90,29 @@ export async function releaseIdempotencyKey(db: Db, formId: string, key: string)
 }
 
 /**
- * Stores a new case, its first event and the completed idempotency record in one D1 batch
- * (one transaction): either the citizen's submission is stored and acknowledged, or nothing is.
+ * Stores a new case, its first event, the completed idempotency record and the spent bot-check
+ * solution in one D1 batch (one transaction): either the citizen's submission is stored and
+ * acknowledged, or nothing is.
  */
 export async function insertSubmission(
   db: Db,
   row: NewCase,
   firstEvent: Omit<typeof caseEvents.$inferInsert, "caseId" | "deptId">,
   idem: { formId: string; key: string; responseStatus: number; responseBody: string },
+  spend?: { signature: string; expiresAt: number },
 ): Promise<void> {
-  await db.batch([
+  const stored = [
     db.insert(cases).values(row),
     db.insert(caseEvents).values({ ...firstEvent, caseId: row.id, deptId: row.deptId }),
     db
       .update(idempotencyKeys)
       .set({ status: "done", responseStatus: idem.responseStatus, responseBody: idem.responseBody })
       .where(and(eq(idempotencyKeys.formId, idem.formId), eq(idempotencyKeys.key, idem.key))),
-  ]);
+  ] as const;
+  // A spent bot-check solution is recorded in the same transaction: a second use fails the whole
+  // batch on the primary key, and a solution is spent only by a stored submission.
+  if (spend) await db.batch([db.insert(spentChallenges).values(spend), ...stored]);
+  else await db.batch(stored);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,6 +143,18 @@ export async function findPublicCase(db: Db, trackingCode: string) {
   return { ...row, timeline };
 }
 
+/**
+ * Rows after a keyset cursor in (`column` desc, `id` desc) order. The redundant `column <= at` is what
+ * makes it an index range: SQLite cannot use the OR alone, and without the bound a deep page walked
+ * the index from the newest row down to the cursor (225 ms at 1M cases; see BENCHMARKS.md).
+ */
+function keysetBefore(column: AnyColumn, cursor: { at: number; id: string }): SQL | undefined {
+  return and(
+    lte(column, cursor.at),
+    or(lt(column, cursor.at), and(eq(column, cursor.at), lt(cases.id, cursor.id))),
+  );
+}
+
 /** Published opinions of a department, newest first, by keyset (`publishedAt`, `id`). */
 export async function listEchoWall(
   db: Db,
@@ -133,9 +162,7 @@ export async function listEchoWall(
   limit: number,
   cursor?: { at: number; id: string },
 ) {
-  const after = cursor
-    ? or(lt(cases.publishedAt, cursor.at), and(eq(cases.publishedAt, cursor.at), lt(cases.id, cursor.id)))
-    : undefined;
+  const after = cursor ? keysetBefore(cases.publishedAt, cursor) : undefined;
   return db
     .select({
       id: cases.id,
@@ -194,13 +221,68 @@ export function searchCondition(q: string): SQL {
 function ftsOrLike(text: string): SQL {
   if ([...text].length >= 3) {
     const phrase = `"${text.replace(/"/g, '""')}"`;
-    return sql`${cases}.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase})`;
+    // The unary `+` keeps SQLite from driving the query by the matches' rowids: that plan fetches
+    // every match and sorts them all (a system admin's inbox has no department index to walk
+    // instead). Walking the inbox's index in date order and checking each case against the matches
+    // stops at the page's end.
+    return sql`+${cases}.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase})`;
   }
   const like = `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
   return sql`(${cases.subject} LIKE ${like} ESCAPE '\\' OR ${cases.body} LIKE ${like} ESCAPE '\\')`;
 }
 
-/** One inbox page, newest first, by keyset on (`createdAt`, `id`): cost follows the page, not the table. */
+/** The conditions of an inbox page other than the scope: filters and the keyset cursor. */
+function pageConditions(
+  filter: CaseFilter,
+  cursor: { at: number; id: string } | undefined,
+): (SQL | undefined)[] {
+  return [
+    filter.kind ? eq(cases.kind, filter.kind as CaseRow["kind"]) : undefined,
+    filter.state ? eq(cases.state, filter.state) : undefined,
+    filter.from !== undefined ? gte(cases.createdAt, filter.from) : undefined,
+    filter.to !== undefined ? lte(cases.createdAt, filter.to) : undefined,
+    filter.q ? searchCondition(filter.q) : undefined,
+    filter.assigneeId ? eq(cases.assigneeId, filter.assigneeId) : undefined,
+    filter.open ? inArray(cases.state, OPEN_STATES) : undefined,
+    filter.dueBefore ? lt(cases.dueDate, filter.dueBefore) : undefined,
+    filter.dueBy ? lte(cases.dueDate, filter.dueBy) : undefined,
+    cursor ? keysetBefore(cases.createdAt, cursor) : undefined,
+  ];
+}
+
+/** The inbox order; a fresh SQL each time (drizzle rewrites the columns of a set operation's ORDER BY in place). */
+const newestFirst = () => [desc(cases.createdAt), desc(cases.id)] as const;
+
+/** D1 binds at most 100 parameters per statement. */
+export const D1_MAX_PARAMS = 100;
+/**
+ * D1 compiles a compound SELECT of at most five terms ("too many terms in compound SELECT" beyond:
+ * workerd lowers SQLITE_LIMIT_COMPOUND_SELECT; local D1 enforces it too, schema/queries/cases.test.ts).
+ */
+export const D1_MAX_COMPOUND_TERMS = 5;
+
+/**
+ * One inbox page, newest first, by keyset on (`createdAt`, `id`): cost follows the page, not the
+ * table, whatever the scope.
+ *
+ * - One department: `dept_id = ?` and the filters, a range of a (dept_id, …, created_at, id) index.
+ * - A system admin (every department): no department condition; the (created_at, id),
+ *   (state, …) and (kind, …) indexes give the order.
+ * - Several departments: `dept_id IN (…)` cannot give the order (SQLite read every case of those
+ *   departments and sorted them before returning the first). Instead one branch per department,
+ *   `SELECT … WHERE dept_id = ? AND …` merged by `UNION ALL … ORDER BY created_at DESC, id DESC LIMIT n`.
+ *   SQLite runs such a compound as a MERGE of co-routines: each branch walks its department's index
+ *   in the order of the compound's ORDER BY, and the merge stops after n rows, so no branch reads
+ *   more than n rows and nothing is sorted. (Wrapping each branch in a subquery with its own
+ *   ORDER BY … LIMIT n would also work, but then SQLite sorts every branch's n rows again in a
+ *   temporary b-tree before merging.)
+ *
+ *   D1 takes at most five terms in a compound SELECT and 100 bound parameters in a statement
+ *   (every branch binds its own: 1 to 16). So a statement holds at most five departments; more
+ *   departments become several such statements sent in one D1 batch (one round trip, one
+ *   transaction), each returning its n newest, merged here: a scope of k departments reads at most
+ *   ⌈k/5⌉·n rows.
+ */
 export async function listCases(
   db: Db,
   scope: Scope,
@@ -208,29 +290,42 @@ export async function listCases(
   limit: number,
   cursor?: { at: number; id: string },
 ): Promise<CaseRow[]> {
-  return db
-    .select()
-    .from(cases)
-    .where(
-      and(
-        inScope(scope),
-        filter.kind ? eq(cases.kind, filter.kind as CaseRow["kind"]) : undefined,
-        filter.state ? eq(cases.state, filter.state) : undefined,
-        filter.from !== undefined ? gte(cases.createdAt, filter.from) : undefined,
-        filter.to !== undefined ? lte(cases.createdAt, filter.to) : undefined,
-        filter.q ? searchCondition(filter.q) : undefined,
-        filter.assigneeId ? eq(cases.assigneeId, filter.assigneeId) : undefined,
-        filter.open ? inArray(cases.state, OPEN_STATES) : undefined,
-        filter.dueBefore ? lt(cases.dueDate, filter.dueBefore) : undefined,
-        filter.dueBy ? lte(cases.dueDate, filter.dueBy) : undefined,
-        cursor
-          ? or(lt(cases.createdAt, cursor.at), and(eq(cases.createdAt, cursor.at), lt(cases.id, cursor.id)))
-          : undefined,
-      ),
-    )
-    .orderBy(desc(cases.createdAt), desc(cases.id))
-    .limit(limit)
-    .all();
+  const deptIds = scope.all ? [] : [...new Set(scope.deptIds)];
+  if (scope.all || deptIds.length < 2) {
+    return db
+      .select()
+      .from(cases)
+      .where(and(scope.all ? undefined : inScope({ all: false, deptIds }), ...pageConditions(filter, cursor)))
+      .orderBy(...newestFirst())
+      .limit(limit)
+      .all();
+  }
+  const branch = (deptId: string) =>
+    db
+      .select()
+      .from(cases)
+      .where(and(eq(cases.deptId, deptId), ...pageConditions(filter, cursor)));
+  // Every branch has the same shape, so the first one tells how many parameters each binds; one more
+  // is the LIMIT of the statement.
+  const perBranch = branch(deptIds[0]!).toSQL().params.length;
+  const perStatement = Math.max(
+    1,
+    Math.min(D1_MAX_COMPOUND_TERMS, Math.floor((D1_MAX_PARAMS - 1) / perBranch)),
+  );
+  const statements = [];
+  for (let i = 0; i < deptIds.length; i += perStatement) {
+    const [first, ...rest] = deptIds.slice(i, i + perStatement).map(branch);
+    const merged = rest.length ? unionAll(first!, rest[0]!, ...rest.slice(1)) : first!;
+    statements.push(merged.orderBy(...newestFirst()).limit(limit));
+  }
+  if (statements.length === 1) return statements[0]!.all();
+  const [head, ...tail] = statements;
+  const pages = await db.batch([head!, ...tail]);
+  // Ids are ASCII (UUIDs), so JS string order is SQLite's BINARY order.
+  return pages
+    .flat()
+    .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .slice(0, limit);
 }
 
 export async function findCaseInScope(db: Db, scope: Scope, trackingCode: string): Promise<CaseRow | null> {

@@ -6,6 +6,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db.ts";
 import { departments, type NotificationChannel } from "../tables.ts";
+import { forgetCachedForms } from "./forms.ts";
 
 export type DepartmentRow = typeof departments.$inferSelect;
 
@@ -22,10 +23,14 @@ export async function slugTaken(db: Db, slug: string): Promise<boolean> {
 
 export async function renameDepartment(db: Db, deptId: string, name: string): Promise<void> {
   await db.update(departments).set({ name }).where(eq(departments.id, deptId));
+  // After the write: a read in between must not cache the old row again.
+  forgetCachedForms();
 }
 
 export async function setAllowedOrigins(db: Db, deptId: string, origins: string[]): Promise<void> {
   await db.update(departments).set({ allowedOrigins: origins }).where(eq(departments.id, deptId));
+  // After the write: a read in between must not cache the old row again.
+  forgetCachedForms();
 }
 
 export async function setReplyNorms(
@@ -39,6 +44,8 @@ export async function setReplyNorms(
       settings: sql`json_set(${departments.settings}, '$.replyDays', ${norms.replyDays}, '$.correctionDays', ${norms.correctionDays})`,
     })
     .where(eq(departments.id, deptId));
+  // After the write: a read in between must not cache the old row again.
+  forgetCachedForms();
 }
 
 /**

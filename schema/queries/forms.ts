@@ -35,6 +35,38 @@ export async function findForm(db: Db, deptSlug: string, formSlug: string): Prom
   return { ...row, definition: row.definition as FormDefinition };
 }
 
+/**
+ * Forms as loaded by the public routes, kept per isolate for FORM_CACHE_MS: the widget page and
+ * every submission need the form and its department, and a D1 round trip for data that changes a
+ * few times a year is the largest avoidable cost of a submission (BENCHMARKS.md §3). Writes in this
+ * isolate clear it at once; other isolates see a change within FORM_CACHE_MS.
+ */
+export const FORM_CACHE_MS = 30_000;
+const FORM_CACHE_MAX = 500;
+const formCache = new Map<string, { at: number; form: LoadedForm }>();
+
+export async function findFormCached(
+  db: Db,
+  deptSlug: string,
+  formSlug: string,
+  now = Date.now(),
+): Promise<LoadedForm | null> {
+  const key = `${deptSlug}/${formSlug}`;
+  const hit = formCache.get(key);
+  if (hit && now - hit.at < FORM_CACHE_MS) return hit.form;
+  const form = await findForm(db, deptSlug, formSlug);
+  if (form) {
+    if (formCache.size >= FORM_CACHE_MAX) formCache.delete(formCache.keys().next().value!);
+    formCache.set(key, { at: now, form });
+  } else formCache.delete(key);
+  return form;
+}
+
+/** Called by every write to forms or departments. */
+export function forgetCachedForms(): void {
+  formCache.clear();
+}
+
 /** Stores a form after validating its definition (an invalid definition is refused). */
 export async function upsertForm(
   db: Db,
@@ -53,6 +85,7 @@ export async function upsertForm(
       .update(forms)
       .set({ definition: def, version: def.version, status })
       .where(eq(forms.id, existing.id));
+    forgetCachedForms();
     return existing.id;
   }
   const id = crypto.randomUUID();

@@ -23,7 +23,14 @@ export async function principalFor(db: Db, userId: string): Promise<StaffPrincip
   };
 }
 
-/** Resolves a bearer token (stored as its SHA-256) to a principal; expired or revoked tokens fail. */
+/** How stale `api_tokens.last_used_at` may get: it is written at most once per this interval. */
+export const TOKEN_LAST_USED_GRAIN_MS = 60_000;
+
+/**
+ * Resolves a bearer token (stored as its SHA-256) to a principal; expired or revoked tokens fail.
+ * `last_used_at` is written at most once a minute (as sessions do with `last_seen_at`), so that a
+ * read such as an inbox page does not cost a write.
+ */
 export async function principalForToken(
   db: Db,
   token: string,
@@ -31,7 +38,7 @@ export async function principalForToken(
 ): Promise<StaffPrincipal | null> {
   const hash = await sha256Hex(token);
   const row = await db
-    .select({ id: apiTokens.id, userId: apiTokens.userId })
+    .select({ id: apiTokens.id, userId: apiTokens.userId, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
     .where(
       and(
@@ -42,7 +49,9 @@ export async function principalForToken(
     )
     .get();
   if (!row) return null;
-  await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
+  if (row.lastUsedAt === null || now - row.lastUsedAt >= TOKEN_LAST_USED_GRAIN_MS) {
+    await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
+  }
   return principalFor(db, row.userId);
 }
 

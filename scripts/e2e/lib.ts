@@ -1,9 +1,11 @@
 /**
  * Helpers for the browser tests: the servers run.ts started, a phone in headless Chromium, the
  * embedded widget's frame, filling the opinion box by tapping, axe-core, tap-target and font
- * measurements, and reading the e2e D1.
+ * measurements, reading the e2e D1, and staff: a laptop or tablet, accounts made by the admin CLI or
+ * seeded with a known password, signing in.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -16,6 +18,7 @@ import {
   type Page,
   type Response,
 } from "playwright-core";
+import { hashPassword } from "../../functions/lib/crypto.ts";
 import { lit, ROOT, runSql } from "../lib/d1.ts";
 
 function required(name: string): string {
@@ -256,4 +259,83 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 250));
   } while (Date.now() < end);
   assert.fail(`${what}: not within ${ms} ms (last: ${JSON.stringify(last)})`);
+}
+
+/** Staff work on a laptop or a tablet (admin.css: "laptop and tablet first"). */
+export const DESKTOP = { name: "desktop", viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 };
+export const TABLET = {
+  name: "tablet",
+  viewport: { width: 820, height: 1180 },
+  deviceScaleFactor: 2,
+  hasTouch: true,
+};
+export type StaffDevice = typeof DESKTOP | typeof TABLET;
+
+/**
+ * A staff member's browser on `device`, in Chinese. The admin pages' CSP refuses every script, so
+ * axe-core gets in only with `bypassCSP: true`; a test of the CSP itself must leave it off.
+ */
+export async function staffContext(
+  browser: Browser,
+  device: StaffDevice,
+  extra: BrowserContextOptions = {},
+): Promise<BrowserContext> {
+  const { name: _, ...options } = device;
+  const context = await browser.newContext({ locale: "zh-CN", ...options, ...extra });
+  context.on("weberror", (e) =>
+    console.error(`uncaught in ${e.page()?.url()}: ${e.error().stack ?? e.error()}`),
+  );
+  return context;
+}
+
+/** A unique staff e-mail address, so each test has accounts of its own. */
+export const uniqueEmail = (what: string) =>
+  `${what}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@demo.gov.cn`;
+
+/**
+ * Creates an account with the admin CLI (`user:create`, as an operator bootstraps a deployment) in
+ * the e2e D1 (HUIYIN_PERSIST_TO) and returns the one-time password it prints on its last line.
+ */
+export function createUserWithCli(dept: string, email: string, role: string): string {
+  const res = spawnSync(
+    process.execPath,
+    [join(ROOT, "scripts/admin.ts"), "user:create", dept, email, role],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: process.env,
+    },
+  );
+  assert.equal(res.status, 0, `admin CLI user:create failed:\n${res.stdout}${res.stderr}`);
+  const password = res.stdout.trim().split("\n").at(-1)!.trim();
+  assert.match(password, /^\S{16}$/, `the CLI printed a one-time password (got "${password}")`);
+  return password;
+}
+
+export interface SeededStaff {
+  email: string;
+  role: "admin" | "handler" | "appraiser" | "viewer";
+  password: string;
+}
+
+/** Seeds accounts with known passwords (no forced change) in a department, with one SQL run. */
+export async function seedStaff(dept: string, staff: SeededStaff[]): Promise<void> {
+  const now = Date.now();
+  const statements = await Promise.all(
+    staff.map(async (s) => {
+      const id = crypto.randomUUID();
+      return `INSERT INTO users (id, email, name, password_hash, must_change_password, created_at) VALUES (${lit(id)}, ${lit(s.email)}, ${lit(s.email.split("@")[0])}, ${lit(await hashPassword(s.password))}, 0, ${now});
+INSERT INTO memberships (user_id, dept_id, role, created_at) SELECT ${lit(id)}, id, ${lit(s.role)}, ${now} FROM departments WHERE slug = ${lit(dept)};`;
+    }),
+  );
+  runSql(statements.join("\n"));
+}
+
+/** Fills the sign-in form and sends it; resolves once the page it leads to has loaded. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  if (!page.url().startsWith(`${WORKER}/admin/login`)) await page.goto(`${WORKER}/admin/login`);
+  await page.locator("#email").fill(email);
+  await page.locator("#password").fill(password);
+  await plainPost(page, () => page.getByRole("button", { name: "登录" }).click());
+  assert.ok(!page.url().startsWith(`${WORKER}/admin/login`), `${email} is signed in (at ${page.url()})`);
 }
