@@ -63,23 +63,26 @@ painted (the "painted" table). Left open: deferring layout of the questions belo
 (\`content-visibility: auto\`), and proposing the \`<iframe>\` embed as the default snippet rather than the
 alternative (DESIGN §5 and the README say "one script tag"; that is a product decision).
 
-**Submissions.** Huiyin makes four sequential D1 round trips per accepted submission (the form; the
-idempotency record; the claim, an INSERT … RETURNING; one batch with the case, its first event and the
-completed idempotency record), five with the proof of work (its spent-challenge insert). The bare Worker
-with the same number of D1 calls and none of Huiyin's work is shown beside it: most of the gap is the
-number of D1 calls (locally each costs CPU on this machine; on Cloudflare each is a network round trip to
-the database, so they cost latency rather than throughput). Proposed, not implemented (it changes the
-idempotency protocol that DESIGN §6, the README and functions/submissions/idempotency.test.ts specify,
-so it needs the team's agreement):
-1. cache the form lookup per isolate for 60 s (the public form endpoint already says \`max-age=60\`): −1 call,
-   and −1 for every widget page;
-2. store everything in one batch without a separate claim: \`INSERT\` the spent challenge and the
-   completed idempotency record (no \`ON CONFLICT\`), the case and its event; D1 runs a batch as one
-   transaction, so a duplicate key or a spent challenge fails the whole batch and stores nothing; on that
-   failure read the idempotency record and answer as today (same body: the stored answer; other body:
-   422). A concurrent duplicate then gets the first answer instead of 409, and the in-flight state, the
-   stale-claim takeover and the release on error disappear. Happy path: one D1 call (two without the
-   form cache).
+**Submissions.** First measured at 0.35× (00:09, machine shared) with four sequential D1 round trips
+per accepted submission (the form; the idempotency record; the claim; one batch), five with the proof of
+work. What was changed since, in the product, not the benchmark:
+1. the form and its department are cached per isolate for 30 s and cleared at once by any write in the
+   isolate (schema/queries/forms.ts, \`findFormCached\`): −1 call per submission and per widget page;
+2. the claim comes first and settles a used key by itself (replay, 422, 409), so the separate read is
+   gone; the spent bot-check solution moved into the submission's own batch (a second use fails that
+   transaction on its primary key, and a solution is spent only by a stored submission): two D1 calls
+   on the happy path, with or without the proof of work;
+3. the drizzle client is built once per isolate instead of once per request (it walks every table's
+   relational config): the widget page's CPU median went from 1.8 ms to 0.9 ms, a submission's from
+   3.4 ms to 2.0–2.9 ms (section 5).
+Three runs on a quiet machine (00:50–00:55) gave 0.46×, 0.33× and 0.46× (the table shows the last);
+the bare Worker making two D1 calls reached 0.84×, 0.72× and 0.65× in the same runs, so the rest of the
+gap is the Worker's own CPU (valibot's checks of every answer, canonical
+JSON and SHA-256 of the body, drizzle's statement building, Hono): locally D1 is SQLite in the same
+process, so the benchmark is bound by this machine's two cores, and a CPU profile of a submission shows no
+single hot spot (the largest self time is 0.2 ms). Still proposed, not implemented: one batch without a
+separate claim (a concurrent duplicate would get the first answer instead of 409; DESIGN §6 and the
+idempotency tests specify the 409), and a leaner submit path that builds its statements once per isolate.
 
 **Staff inbox.**
 - **Deep pages (fixed).** The keyset condition \`created_at < ? OR (created_at = ? AND id < ?)\` is not an
@@ -147,7 +150,7 @@ config of every table each time; it is a small cost, and caching the client per 
 
 - Final figures on a quiet machine: every section above was measured while other test runs shared the
   two cores.
-- The submission proposal above (one D1 call per submission) needs a decision on the 409 semantics.
+- The submission budget is not met (0.46×): see the submissions section for what was changed and what is left.
 - The satisfaction and disclosure widgets are "coming soon" placeholders; their weight budget (≤ 16 KB) is
   measured on the placeholder page and must be re-checked when the forms exist.
 - Whether the first request on a fresh isolate (over 10 ms of CPU here, mostly lazy compilation) trips the
