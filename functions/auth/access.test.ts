@@ -92,9 +92,11 @@ describe("sign-in through Cloudflare Access", () => {
     const cookie = /__Host-hy_session=([^;]+)/.exec(setCookie)![1]!;
     expect((await adminGet("/admin/cases", { cookie })).status).toBe(200);
     const row = await env.DB.prepare(
-      "SELECT a.result, a.target, a.detail, a.actor_id, u.email FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE a.action = 'auth.sign_in' AND a.result = 'ok' ORDER BY a.id DESC LIMIT 1",
-    ).first<{ result: string; target: string; detail: string; email: string }>();
+      "SELECT a.result, a.target, a.detail, a.actor_id, a.dept_id, u.email FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE a.action = 'auth.sign_in' AND a.result = 'ok' ORDER BY a.id DESC LIMIT 1",
+    ).first<{ result: string; target: string; detail: string; email: string; dept_id: string }>();
     expect(row?.target).toBe("access.handler@demo.gov.cn");
+    // Logged in the department the session starts in, so that department's admins see it.
+    expect(row?.dept_id).toBe(await seedDept());
     expect(row?.email).toBe("access.handler@demo.gov.cn");
     expect(JSON.parse(row!.detail)).toEqual({ via: "access" });
     const sessions = await env.DB.prepare(

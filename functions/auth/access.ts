@@ -204,16 +204,18 @@ export async function signInWithAccess(c: Context<AppEnv>): Promise<string | nul
     });
     return null;
   }
+  const dept = firstDept(principal);
   const token = await createSession(
     db,
     user.id,
-    firstDept(principal),
+    dept,
     { ip: c.req.header("cf-connecting-ip") ?? null, userAgent: c.req.header("user-agent") ?? null },
     now,
   );
   c.set("staff", principal);
+  // In the department the session starts in, as a password sign-in is: its admins see it in their log.
   await audit(c, {
-    deptId: null,
+    deptId: dept,
     action: "auth.sign_in",
     target: check.email,
     result: "ok",
