@@ -26,23 +26,33 @@
     host.dataset.huiyinMounted = "1";
     const lang = host.dataset.huiyinLang;
     if (host.dataset.huiyinMode !== "button") return where(frame(spec, lang));
+    // The button and its dialog live in a shadow root: the host's stylesheet cannot restyle them
+    // (its selectors do not cross the boundary) and inherited fonts and colours are set here.
+    const wrap = d.createElement("span");
+    const root = wrap.attachShadow({ mode: "open" });
+    const en = lang === "en";
     const b = d.createElement("button");
     b.type = "button";
-    b.textContent = host.dataset.huiyinLabel || (lang === "en" ? "Write to us" : "我要留言");
+    b.textContent = host.dataset.huiyinLabel || (en ? "Write to us" : "我要留言");
+    b.style.cssText =
+      "min-height:44px;min-width:44px;padding:0 16px;border:0;border-radius:6px;background:#0b57a4;color:#fff;font:600 16px/1.4 system-ui,sans-serif;cursor:pointer";
     const dlg = d.createElement("dialog");
-    dlg.style.cssText = "width:min(640px,100vw);max-height:100vh;padding:0;border:0";
+    dlg.setAttribute("aria-label", en ? "Feedback form" : "意见表单");
+    dlg.style.cssText =
+      "width:min(640px,100vw);max-height:100vh;padding:0;border:0;color:#1a1a1a;background:#fff";
     const close = d.createElement("button");
     close.type = "button";
-    close.textContent = lang === "en" ? "Close" : "关闭";
-    close.style.cssText = "min-height:44px;min-width:44px;margin:4px";
+    close.textContent = en ? "Close" : "关闭";
+    close.style.cssText =
+      "min-height:44px;min-width:44px;margin:4px;padding:0 12px;border:1px solid #767676;border-radius:6px;background:#fff;color:#0b57a4;font:16px/1.4 system-ui,sans-serif;cursor:pointer";
     close.onclick = () => dlg.close();
     b.onclick = () => {
       if (!dlg.lastChild || dlg.lastChild === close) dlg.append(frame(spec, lang));
       dlg.showModal();
     };
     dlg.append(close);
-    where(b);
-    d.body.append(dlg);
+    root.append(b, dlg);
+    where(wrap);
   };
 
   if (me) mount(me, (el) => me.after(el));

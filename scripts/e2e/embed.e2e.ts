@@ -100,8 +100,15 @@ test("button mode: a button on the host opens the form in a dialog", async () =>
   const open = page.getByRole("button", { name: "我要留言" });
   await open.waitFor();
   assert.equal(await page.locator("iframe").count(), 0, "no frame until the citizen asks for it");
+  // The host's stylesheet (font-size:40px; color:red on every button) does not reach the button.
+  const look = await open.evaluate((el) => {
+    const cs = getComputedStyle(el);
+    return { size: cs.fontSize, color: cs.color };
+  });
+  assert.equal(look.size, "16px");
+  assert.notEqual(look.color, "rgb(255, 0, 0)");
   await open.tap();
-  const dialog = page.locator("dialog[open]");
+  const dialog = page.getByRole("dialog", { name: "意见表单" });
   await dialog.waitFor();
   const frame = await widgetFrame(page);
   assert.equal(new URL(frame.url()).origin, WORKER);
