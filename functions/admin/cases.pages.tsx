@@ -17,11 +17,11 @@ import {
 import { memberships, replyTemplates, users } from "../../schema/tables.ts";
 import { can } from "../auth/permissions.ts";
 import { applyCaseEvent, parseCaseEvent } from "../cases/case-events.ts";
+import { readPersonal } from "../cases/personal-data.ts";
 import { audit } from "../lib/audit.ts";
-import { decryptPersonal } from "../lib/crypto.ts";
 import type { AppEnv } from "../lib/env.ts";
 import { AppError } from "../lib/errors.ts";
-import { maskContact } from "../lib/redact.ts";
+import { maskPersonalField } from "../lib/redact.ts";
 import { formatTrackingCode, normalizeTrackingCode } from "../lib/tracking-code.ts";
 import { addWorkingDays, beijingDate } from "../lib/working-days.ts";
 import { decodeCursor, encodeCursor } from "../public/public-api.routes.ts";
@@ -233,17 +233,6 @@ async function loadCasePage(c: Context<AppEnv>): Promise<CaseRow> {
   return row;
 }
 
-async function personalOf(c: Context<AppEnv>, row: CaseRow): Promise<Record<string, string>> {
-  if (!row.personalEnc || !c.env.DATA_KEY) return {};
-  return JSON.parse(await decryptPersonal(c.env.DATA_KEY, row.personalEnc, row.id)) as Record<string, string>;
-}
-
-function mask(key: string, value: string): string {
-  if (key === "contact") return maskContact(value);
-  const chars = [...value];
-  return `${chars[0] ?? ""}${"*".repeat(Math.max(chars.length - 1, 1))}`;
-}
-
 const PERSONAL_LABEL: Record<string, string> = { name: "姓名", contact: "联系方式" };
 
 async function casePage(
@@ -254,7 +243,7 @@ async function casePage(
   const db = c.get("db");
   const staff = c.get("staff")!;
   const timeline = await caseTimeline(db, row.id);
-  const personal = await personalOf(c, row);
+  const personal = await readPersonal(c.env, row);
   const handlers = await db
     .select({ id: users.id, email: users.email, name: users.name })
     .from(users)
@@ -317,7 +306,7 @@ async function casePage(
                 {Object.entries(personal).map(([k, v]) => (
                   <>
                     <dt>{PERSONAL_LABEL[k] ?? k}</dt>
-                    <dd>{opts.revealed ? v : mask(k, v)}</dd>
+                    <dd>{opts.revealed ? v : maskPersonalField(k, v)}</dd>
                   </>
                 ))}
               </dl>

@@ -4,13 +4,13 @@ import { translate } from "../../forms/messages.ts";
 import { type CaseRow, caseTimeline, findCaseInScope, listCases } from "../../schema/queries/cases.ts";
 import { scopeFor } from "../auth/permissions.ts";
 import { requireStaff } from "../auth/staff-auth.ts";
-import { decryptPersonal } from "../lib/crypto.ts";
 import type { AppEnv, Env } from "../lib/env.ts";
 import { AppError } from "../lib/errors.ts";
-import { maskContact } from "../lib/redact.ts";
+import { maskPersonalField } from "../lib/redact.ts";
 import { normalizeTrackingCode } from "../lib/tracking-code.ts";
 import { decodeCursor, encodeCursor } from "../public/public-api.routes.ts";
 import { applyCaseEvent, parseCaseEvent } from "./case-events.ts";
+import { readPersonal } from "./personal-data.ts";
 
 export const adminCasesRoutes = new Hono<AppEnv>();
 adminCasesRoutes.use("*", requireStaff);
@@ -88,16 +88,8 @@ function summary(r: CaseRow) {
 }
 
 async function maskedPersonal(env: Env, r: CaseRow): Promise<Record<string, string>> {
-  if (!r.personalEnc || !env.DATA_KEY) return {};
-  const data = JSON.parse(await decryptPersonal(env.DATA_KEY, r.personalEnc, r.id)) as Record<string, string>;
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(data)) {
-    out[k] =
-      k === "contact"
-        ? maskContact(val)
-        : `${[...val][0] ?? ""}${"*".repeat(Math.max([...val].length - 1, 1))}`;
-  }
-  return out;
+  const data = await readPersonal(env, r);
+  return Object.fromEntries(Object.entries(data).map(([k, val]) => [k, maskPersonalField(k, val)]));
 }
 
 async function loadCase(c: import("hono").Context<AppEnv>): Promise<CaseRow> {

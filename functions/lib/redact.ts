@@ -17,6 +17,13 @@ export function maskContact(contact: string): string {
   return contact.includes("@") ? maskEmail(contact) : maskPhone(contact);
 }
 
+/** Masks one personal field of a case for staff lists and pages: the contact by its kind, a name as 张** . */
+export function maskPersonalField(key: string, value: string): string {
+  if (key === "contact") return maskContact(value);
+  const chars = [...value];
+  return `${chars[0] ?? ""}${"*".repeat(Math.max(chars.length - 1, 1))}`;
+}
+
 /** Resident ID numbers (GB 11643: 17 digits and a check digit or X) show 3 + 4 (110***********1234). */
 export function maskIdNumber(id: string): string {
   return id.length >= 8 ? `${id.slice(0, 3)}${"*".repeat(id.length - 7)}${id.slice(-4)}` : "***";
