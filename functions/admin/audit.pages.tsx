@@ -18,6 +18,7 @@ import { getDepartment } from "../../schema/queries/departments.ts";
 import { findUserByEmail } from "../../schema/queries/staff.ts";
 import { audit } from "../lib/audit.ts";
 import { CSV_BOM, csvRow } from "../lib/csv.ts";
+import { decodeCursorText, encodeCursor } from "../lib/cursor.ts";
 import type { AppEnv } from "../lib/env.ts";
 import { allowedDept, emailField, maskIp, msg, parseForm, UNKNOWN_FIELD } from "./admin-form.ts";
 import { adminPage } from "./admin-layout.tsx";
@@ -126,24 +127,17 @@ const LABELS: Record<string, string> = {
 
 type Query = v.InferOutput<typeof FilterQuery>;
 
-/** Opaque keyset cursor: base64url of `<epoch ms>.<entry id>`. */
+/** Keyset cursor of the audit log (functions/lib/cursor.ts): `<epoch ms>.<entry id>`. */
 export function encodeAuditCursor(c: AuditCursor): string {
-  return btoa(`${c.at}.${c.id}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return encodeCursor(c.at, c.id);
 }
 
 export function decodeAuditCursor(raw: string): AuditCursor | undefined {
   if (!raw || raw.length > 64) return undefined;
-  let text: string;
-  try {
-    text = atob(raw.replace(/-/g, "+").replace(/_/g, "/"));
-  } catch {
-    return undefined;
-  }
-  const m = /^(\d{1,16})\.(\d{1,16})$/.exec(text);
-  if (!m) return undefined;
-  const at = Number(m[1]);
-  const id = Number(m[2]);
-  return Number.isSafeInteger(at) && Number.isSafeInteger(id) ? { at, id } : undefined;
+  const cursor = decodeCursorText(raw);
+  if (!cursor || !/^\d{1,16}$/.test(cursor.id)) return undefined;
+  const id = Number(cursor.id);
+  return Number.isSafeInteger(id) ? { at: cursor.at, id } : undefined;
 }
 
 /**

@@ -7,7 +7,6 @@ import { deleteCookie, setCookie } from "hono/cookie";
 import { findUserByEmail, principalFor } from "../../schema/queries/staff.ts";
 import { users } from "../../schema/tables.ts";
 import {
-  ABSOLUTE_TIMEOUT_MS,
   checkPassword,
   createSession,
   firstDept,
@@ -15,6 +14,7 @@ import {
   revokeSession,
   revokeUserSessions,
   SESSION_COOKIE,
+  SESSION_COOKIE_OPTIONS,
   setPassword,
   switchDept,
 } from "../auth/sessions.ts";
@@ -65,13 +65,7 @@ function loginForm(
 const clientIp = (c: Context<AppEnv>) => c.req.header("cf-connecting-ip") ?? null;
 
 function setSessionCookie(c: Context<AppEnv>, token: string) {
-  setCookie(c, SESSION_COOKIE, token, {
-    httpOnly: true,
-    secure: true,
-    sameSite: "Lax",
-    path: "/",
-    maxAge: ABSOLUTE_TIMEOUT_MS / 1000,
-  });
+  setCookie(c, SESSION_COOKIE, token, SESSION_COOKIE_OPTIONS);
 }
 
 loginRoutes.get("/login", async (c) => {

@@ -4,11 +4,11 @@ import { translate } from "../../forms/messages.ts";
 import { type CaseRow, caseTimeline, findCaseInScope, listCases } from "../../schema/queries/cases.ts";
 import { scopeFor } from "../auth/permissions.ts";
 import { requireStaff } from "../auth/staff-auth.ts";
+import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import type { AppEnv, Env } from "../lib/env.ts";
 import { AppError } from "../lib/errors.ts";
 import { maskPersonalField } from "../lib/redact.ts";
 import { normalizeTrackingCode } from "../lib/tracking-code.ts";
-import { decodeCursor, encodeCursor } from "../public/public-api.routes.ts";
 import { applyCaseEvent, parseCaseEvent } from "./case-events.ts";
 import { readPersonal } from "./personal-data.ts";
 

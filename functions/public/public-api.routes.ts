@@ -8,6 +8,7 @@ import { findPublicCase, listEchoWall } from "../../schema/queries/cases.ts";
 import { findDepartmentBySlug, findFormCached, type LoadedForm } from "../../schema/queries/forms.ts";
 import { newAltchaChallenge } from "../abuse/bot-check.ts";
 import { parseEnvelope, readBody } from "../lib/body.ts";
+import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import type { AppEnv } from "../lib/env.ts";
 import { AppError } from "../lib/errors.ts";
 import { redactText } from "../lib/redact.ts";
@@ -125,29 +126,3 @@ publicApiRoutes.get("/challenge", async (c) => {
   c.header("Cache-Control", "no-store");
   return c.json(await newAltchaChallenge(c.env));
 });
-
-/** Opaque keyset cursor: base64url of `<epoch ms>.<id>`. */
-export function encodeCursor(at: number, id: string): string {
-  return btoa(`${at}.${id}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-export function decodeCursor(raw: string | undefined): { at: number; id: string } | undefined {
-  if (!raw) return undefined;
-  let text: string;
-  try {
-    text = atob(raw.replace(/-/g, "+").replace(/_/g, "/"));
-  } catch {
-    throw badCursor();
-  }
-  const dot = text.indexOf(".");
-  const at = Number(text.slice(0, dot));
-  const id = text.slice(dot + 1);
-  if (dot < 1 || !Number.isSafeInteger(at) || !/^[0-9a-f-]{36}$/.test(id)) throw badCursor();
-  return { at, id };
-}
-
-function badCursor() {
-  return new AppError("bad_request", "分页游标无效", "Invalid cursor", {
-    issues: [{ path: "query.cursor", message: "游标无效", messageEn: "Invalid cursor" }],
-  });
-}
