@@ -180,7 +180,9 @@ export const caseEvents = sqliteTable(
 
 /**
  * Idempotency records for public submissions (draft-ietf-httpapi-idempotency-key-header).
- * A row is claimed `in_flight` before the work and completed in the same batch as the case insert.
+ * A submission writes its record `done`, with the case it made, in the same batch (one transaction)
+ * as the case itself (schema/queries/cases.ts `storeSubmission`). `in_flight` rows are claims left
+ * by the two-step protocol before migration 0004; they are still honoured (409, then taken over).
  */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
@@ -191,6 +193,8 @@ export const idempotencyKeys = sqliteTable(
     status: text().$type<"in_flight" | "done">().notNull(),
     responseStatus: integer(),
     responseBody: text(),
+    /** The case this key stored (the guard of the submission batch's conditional inserts). */
+    caseId: text(),
     createdAt: integer().notNull(),
   },
   (t) => [primaryKey({ columns: [t.formId, t.key] }), index("idempotency_created_idx").on(t.createdAt)],

@@ -191,6 +191,23 @@ describe("proof of work (ALTCHA) in production", () => {
     expect(await retry.json()).toEqual(await first.json());
   });
 
+  it("replays a retry that sends the already spent solution again, and writes nothing", async () => {
+    const key = crypto.randomUUID();
+    const ip = newClientIp();
+    const token = await solvedToken();
+    const first = await submit(prodEnv(), token, ip, key);
+    expect(first.status).toBe(201);
+    const before = await written();
+    const retry = await submit(prodEnv(), token, ip, key);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.json()).toEqual(await first.json());
+    expect(await written()).toEqual(before);
+    // The same solution under a new key is a second use: refused.
+    await expectRefused(await submit(prodEnv(), token, ip, crypto.randomUUID()));
+    expect(await written()).toEqual(before);
+  });
+
   it("ignores BOT_CHECK=off in production (and when ENVIRONMENT is unset), honours it in development", async () => {
     await expectRefused(await submit(prodEnv({ BOT_CHECK: "off" })));
     const unset = prodEnv({ BOT_CHECK: "off" });
@@ -369,6 +386,22 @@ describe("rate limit (Workers rate-limiting binding, 10 per minute per form and 
     expect(after).toEqual(before);
 
     expect((await submit(limited, undefined, newClientIp())).status).toBe(201);
+  });
+
+  it("replays a stored submission's retry even when its client is over the limit", async () => {
+    const { first, retry, fresh } = await inOneWindow(async (ip) => {
+      const key = crypto.randomUUID();
+      const first = await submit(limited, undefined, ip, key);
+      for (let i = 1; i < 10; i++) await submit(limited, undefined, ip);
+      const retry = await submit(limited, undefined, ip, key);
+      const fresh = await submit(limited, undefined, ip);
+      return { first, retry, fresh };
+    });
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.json()).toEqual(await first.json());
+    await expectRefused(fresh, 429, "rate_limited");
   });
 
   it("limits the no-JavaScript form the same way, with Retry-After on the page", async () => {

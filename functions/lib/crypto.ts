@@ -16,9 +16,13 @@ export function fromBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 export async function sha256Hex(input: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(input)));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  let hex = "";
+  for (const b of digest) hex += HEX[b];
+  return hex;
 }
 
 const keyCache = new Map<string, Promise<CryptoKey>>();

@@ -1,19 +1,17 @@
 /**
- * Taking a citizen's submission: validate against the form, settle idempotency, check for bots and
- * rate, then store the case, its first event and the idempotency record in one batch.
+ * Taking a citizen's submission: validate against the form, check for bots and rate, then store the
+ * case, its first event and the idempotency record in one D1 batch, which also settles a duplicate.
  */
 import * as v from "valibot";
 import { type Answers, compileForm, validateAnswers } from "../../forms/compile.ts";
 import type { FormDefinition, Lang } from "../../forms/language.ts";
 import type { Db } from "../../schema/db.ts";
 import {
-  claimIdempotencyKey,
   findIdempotency,
   type IdempotencyRow,
-  insertSubmission,
-  releaseIdempotencyKey,
-  STALE_CLAIM_MS,
-  takeOverStaleClaim,
+  isTrackingCodeConflict,
+  type NewCase,
+  storeSubmission,
 } from "../../schema/queries/cases.ts";
 import type { LoadedForm } from "../../schema/queries/forms.ts";
 import { alreadySpent, isSpentConflict, type SpentSolution, verifyBotCheck } from "../abuse/bot-check.ts";
@@ -92,12 +90,18 @@ const reused = () =>
     "This Idempotency-Key was already used with a different body",
   );
 
-function settle(row: IdempotencyRow, hash: string, now: number): SubmitOutcome | "retry" {
+/**
+ * The answer for a key whose record another request wrote. `in_flight` records are claims of the
+ * two-step protocol before migration 0004 (this code writes every record `done`, in the batch that
+ * stores its case): a fresh one is answered 409, a stale one is taken over by the batch itself.
+ */
+function settle(row: IdempotencyRow, hash: string): SubmitOutcome {
   if (row.requestHash !== hash) throw reused();
   if (row.status === "done") {
     return { status: row.responseStatus ?? 201, body: JSON.parse(row.responseBody ?? "{}"), replayed: true };
   }
-  if (row.createdAt < now - STALE_CLAIM_MS) return "retry";
+  // A stale claim of the same body was taken over by the batch; if another request's batch got
+  // there first, this one is told to retry like any duplicate in flight.
   throw inFlight();
 }
 
@@ -136,40 +140,70 @@ export async function submit(env: Env, db: Db, form: LoadedForm, input: SubmitIn
 
   const now = Date.now();
   const hash = await sha256Hex(canonical({ answers, lang: input.lang }));
-  // The claim comes first, in one statement: a fresh key is ours at once (the happy path costs this
-  // and the final batch, two D1 calls), and a retry of a stored submission is answered from its
-  // record before any bot check, whose single-use token the first attempt has already spent.
-  if (!(await claimIdempotencyKey(db, form.id, key, hash, now))) {
+  let spend: SpentSolution | null;
+  try {
+    spend = await verifyBotCheck(env, input.botToken, input.clientIp);
+    await enforceSubmitRateLimit(env, form.id, input.clientIp);
+  } catch (error) {
+    // A retry of a stored submission gets its answer even though its single-use token is spent by
+    // now, or expired, or the client is over the rate limit: this read is paid only on refusals.
     const row = await findIdempotency(db, form.id, key);
-    if (!row) throw inFlight();
-    const settled = settle(row, hash, now);
-    if (settled !== "retry") return settled;
-    if (!(await takeOverStaleClaim(db, form.id, key, hash, now))) throw inFlight();
+    if (row && (row.status === "done" || row.requestHash !== hash)) return settle(row, hash);
+    throw error;
   }
 
-  try {
-    const spend = await verifyBotCheck(env, input.botToken, input.clientIp);
-    await enforceSubmitRateLimit(env, form.id, input.clientIp);
-    const body = await storeCase(env, db, form, answers, input.lang, key, now, spend);
-    return { status: 201, body, replayed: false };
-  } catch (error) {
-    // A refused or failed request does not use up its key: a retry may try again at once.
-    await releaseIdempotencyKey(db, form.id, key).catch(() => {});
-    if (isSpentConflict(error)) throw alreadySpent();
-    throw error;
+  // One D1 call for a new submission: a fresh key stores the case; a duplicate (concurrent or later)
+  // writes nothing and then reads the record the first one wrote. The record and the case are
+  // written in one transaction, so no request ever sees another "in flight": a concurrent duplicate
+  // gets the stored answer, not a 409.
+  for (let attempt = 1; ; attempt++) {
+    const prepared = await prepareCase(env, form, answers, input.lang, now);
+    try {
+      const result = await storeSubmission(db, {
+        row: prepared.row,
+        firstEvent: { type: "received", data: {}, public: true },
+        idem: {
+          formId: form.id,
+          key,
+          requestHash: hash,
+          responseStatus: 201,
+          responseBody: JSON.stringify(prepared.response),
+        },
+        spend: spend ?? undefined,
+        now,
+      });
+      if (result.stored) return { status: 201, body: prepared.response, replayed: false };
+      // The record can only be missing if it expired between the batch and this read: retry.
+      if (!result.record) throw inFlight();
+      return settle(result.record, hash);
+    } catch (error) {
+      if (isSpentConflict(error)) throw alreadySpent();
+      if (isTrackingCodeConflict(error) && attempt < 3) continue;
+      throw error;
+    }
   }
 }
 
-async function storeCase(
+/** Due dates of this isolate's recent submissions: one calendar walk per day and norm, not per request. */
+const dueDates = new Map<string, string>();
+function dueDate(received: string, days: number): string {
+  const key = `${received}+${days}`;
+  let due = dueDates.get(key);
+  if (due === undefined) {
+    if (dueDates.size >= 64) dueDates.clear();
+    due = addWorkingDays(received, days);
+    dueDates.set(key, due);
+  }
+  return due;
+}
+
+async function prepareCase(
   env: Env,
-  db: Db,
   form: LoadedForm,
   answers: Answers,
   lang: Lang,
-  key: string,
   now: number,
-  spend: SpentSolution | null,
-): Promise<SubmissionResponse> {
+): Promise<{ row: NewCase; response: SubmissionResponse }> {
   const def = form.definition;
   const byRole = (role: string) => def.questions.find((q) => q.role === role)?.id;
   const pick = (role: string) => {
@@ -205,33 +239,26 @@ async function storeCase(
     kind: def.kind,
     category,
     submittedAt: new Date(now).toISOString(),
-    dueDate: addWorkingDays(received, days),
+    dueDate: dueDate(received, days),
     trackUrl: `/t/${trackingCode}`,
   };
-
-  await insertSubmission(
-    db,
-    {
-      id,
-      deptId: form.deptId,
-      formId: form.id,
-      kind: def.kind === "disclosure" ? "disclosure" : "opinion",
-      trackingCode,
-      state: "received",
-      category,
-      subject: String(pick("subject") ?? ""),
-      body: String(pick("body") ?? ""),
-      answers: open,
-      personalEnc,
-      consentPublish: pick("consentPublish") === true,
-      dueDate: response.dueDate,
-      lang,
-      createdAt: now,
-      updatedAt: now,
-    },
-    { type: "received", actorId: null, data: {}, public: true, createdAt: now },
-    { formId: form.id, key, responseStatus: 201, responseBody: JSON.stringify(response) },
-    spend ?? undefined,
-  );
-  return response;
+  const row: NewCase = {
+    id,
+    deptId: form.deptId,
+    formId: form.id,
+    kind: def.kind === "disclosure" ? "disclosure" : "opinion",
+    trackingCode,
+    state: "received",
+    category,
+    subject: String(pick("subject") ?? ""),
+    body: String(pick("body") ?? ""),
+    answers: open,
+    personalEnc,
+    consentPublish: pick("consentPublish") === true,
+    dueDate: response.dueDate,
+    lang,
+    createdAt: now,
+    updatedAt: now,
+  };
+  return { row, response };
 }

@@ -1,7 +1,7 @@
 import { type AnyColumn, and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db.ts";
-import { caseEvents, cases, idempotencyKeys, spentChallenges } from "../tables.ts";
+import { caseEvents, cases, idempotencyKeys } from "../tables.ts";
 
 export type CaseRow = typeof cases.$inferSelect;
 export type NewCase = typeof cases.$inferInsert;
@@ -34,85 +34,108 @@ export async function findIdempotency(db: Db, formId: string, key: string): Prom
   );
 }
 
+export interface SubmissionWrite {
+  /** The new case; `id` is fresh for every attempt and guards the batch's conditional inserts. */
+  row: NewCase;
+  firstEvent: { type: string; data: Record<string, unknown>; public: boolean };
+  idem: { formId: string; key: string; requestHash: string; responseStatus: number; responseBody: string };
+  spend?: { signature: string; expiresAt: number } | undefined;
+  now: number;
+}
+
 /**
- * Claims a key for this request with one statement. Returns true when this request owns it now;
- * false when the key is already taken (in flight or done): the caller reads the row and settles.
+ * Whether this attempt stored the case; when it did not, the record the key already had (read in a
+ * second call, paid only by duplicates).
  */
-export async function claimIdempotencyKey(
-  db: Db,
-  formId: string,
-  key: string,
-  requestHash: string,
-  now: number,
-): Promise<boolean> {
-  const inserted = await db
-    .insert(idempotencyKeys)
-    .values({ formId, key, requestHash, status: "in_flight", createdAt: now })
-    .onConflictDoNothing()
-    .returning({ key: idempotencyKeys.key });
-  return inserted.length > 0;
-}
+export type SubmissionResult = { stored: true } | { stored: false; record: IdempotencyRow | null };
 
-/** Takes over a claim whose request died (in flight for longer than STALE_CLAIM_MS, same body). */
-export async function takeOverStaleClaim(
-  db: Db,
-  formId: string,
-  key: string,
-  requestHash: string,
-  now: number,
-): Promise<boolean> {
-  const takenOver = await db
-    .update(idempotencyKeys)
-    .set({ createdAt: now })
-    .where(
-      and(
-        eq(idempotencyKeys.formId, formId),
-        eq(idempotencyKeys.key, key),
-        eq(idempotencyKeys.status, "in_flight"),
-        eq(idempotencyKeys.requestHash, requestHash),
-        lt(idempotencyKeys.createdAt, now - STALE_CLAIM_MS),
-      ),
-    )
-    .returning({ key: idempotencyKeys.key });
-  return takenOver.length > 0;
-}
+/** True when the idempotency record (form_id ?1, key ?2) belongs to the case ?3, i.e. to this attempt. */
+const OURS = "EXISTS (SELECT 1 FROM idempotency_keys WHERE form_id = ?1 AND key = ?2 AND case_id = ?3)";
 
-export async function releaseIdempotencyKey(db: Db, formId: string, key: string): Promise<void> {
-  await db
-    .delete(idempotencyKeys)
-    .where(
-      and(
-        eq(idempotencyKeys.formId, formId),
-        eq(idempotencyKeys.key, key),
-        eq(idempotencyKeys.status, "in_flight"),
-      ),
+const SQL_CLAIM = `INSERT INTO idempotency_keys
+  (form_id, key, request_hash, status, response_status, response_body, case_id, created_at)
+  VALUES (?1, ?2, ?3, 'done', ?4, ?5, ?6, ?7)
+  ON CONFLICT (form_id, key) DO UPDATE SET status = 'done', response_status = excluded.response_status,
+    response_body = excluded.response_body, case_id = excluded.case_id, created_at = excluded.created_at
+  WHERE idempotency_keys.status = 'in_flight' AND idempotency_keys.request_hash = excluded.request_hash
+    AND idempotency_keys.created_at < ?8
+  RETURNING case_id`;
+const SQL_SPEND = `INSERT INTO spent_challenges (signature, expires_at) SELECT ?4, ?5 WHERE ${OURS}`;
+const SQL_CASE = `INSERT INTO cases (id, dept_id, form_id, kind, tracking_code, state, category, subject, body,
+    answers, personal_enc, consent_publish, due_date, lang, created_at, updated_at)
+  SELECT ?3, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17 WHERE ${OURS}`;
+const SQL_EVENT = `INSERT INTO case_events (case_id, dept_id, type, actor_id, data, public, created_at)
+  SELECT ?3, ?4, ?5, NULL, ?6, ?7, ?8 WHERE ${OURS}`;
+
+/**
+ * Stores a citizen's submission in one D1 call: one batch, one transaction. Its first statement
+ * writes the idempotency record, already `done` with this attempt's case id and answer, unless the
+ * key is taken (then it writes nothing and returns no row; a claim left in flight by a dead request
+ * of the same body is taken over). Every other write is conditional on that record naming this
+ * attempt's case, so a duplicate writes nothing at all. Either the case, its first event, the
+ * record and the spent bot-check solution are all stored, or none is. A second use of a solution
+ * fails the batch on spent_challenges' primary key (see `isSpentConflict`).
+ *
+ * Raw statements rather than drizzle's builder: this is the hottest write of the product, and the
+ * conditional INSERT … SELECT … WHERE EXISTS has no builder form (BENCHMARKS.md §3).
+ */
+export async function storeSubmission(db: Db, w: SubmissionWrite): Promise<SubmissionResult> {
+  const d1 = db.$client;
+  const { row, idem } = w;
+  const ours = [idem.formId, idem.key, row.id] as const;
+  const claim = d1
+    .prepare(SQL_CLAIM)
+    .bind(
+      idem.formId,
+      idem.key,
+      idem.requestHash,
+      idem.responseStatus,
+      idem.responseBody,
+      row.id,
+      w.now,
+      w.now - STALE_CLAIM_MS,
     );
+  const statements = [claim];
+  if (w.spend) statements.push(d1.prepare(SQL_SPEND).bind(...ours, w.spend.signature, w.spend.expiresAt));
+  statements.push(
+    d1
+      .prepare(SQL_CASE)
+      .bind(
+        ...ours,
+        row.deptId,
+        row.kind,
+        row.trackingCode,
+        row.state,
+        row.category ?? "",
+        row.subject ?? "",
+        row.body ?? "",
+        JSON.stringify(row.answers),
+        row.personalEnc ?? null,
+        row.consentPublish ? 1 : 0,
+        row.dueDate,
+        row.lang ?? "zh-CN",
+        row.createdAt,
+        row.updatedAt,
+      ),
+    d1
+      .prepare(SQL_EVENT)
+      .bind(
+        ...ours,
+        row.deptId,
+        w.firstEvent.type,
+        JSON.stringify(w.firstEvent.data),
+        w.firstEvent.public ? 1 : 0,
+        w.now,
+      ),
+  );
+  const [claimed] = await d1.batch<{ case_id: string }>(statements);
+  if (claimed?.results[0]?.case_id === row.id) return { stored: true };
+  return { stored: false, record: await findIdempotency(db, idem.formId, idem.key) };
 }
 
-/**
- * Stores a new case, its first event, the completed idempotency record and the spent bot-check
- * solution in one D1 batch (one transaction): either the citizen's submission is stored and
- * acknowledged, or nothing is.
- */
-export async function insertSubmission(
-  db: Db,
-  row: NewCase,
-  firstEvent: Omit<typeof caseEvents.$inferInsert, "caseId" | "deptId">,
-  idem: { formId: string; key: string; responseStatus: number; responseBody: string },
-  spend?: { signature: string; expiresAt: number },
-): Promise<void> {
-  const stored = [
-    db.insert(cases).values(row),
-    db.insert(caseEvents).values({ ...firstEvent, caseId: row.id, deptId: row.deptId }),
-    db
-      .update(idempotencyKeys)
-      .set({ status: "done", responseStatus: idem.responseStatus, responseBody: idem.responseBody })
-      .where(and(eq(idempotencyKeys.formId, idem.formId), eq(idempotencyKeys.key, idem.key))),
-  ] as const;
-  // A spent bot-check solution is recorded in the same transaction: a second use fails the whole
-  // batch on the primary key, and a solution is spent only by a stored submission.
-  if (spend) await db.batch([db.insert(spentChallenges).values(spend), ...stored]);
-  else await db.batch(stored);
+/** A new case drew a tracking code already taken (32^12 codes: with a million cases, 1 in 10^12). */
+export function isTrackingCodeConflict(error: unknown): boolean {
+  return /UNIQUE constraint failed: cases\.tracking_code/.test(String((error as Error)?.message ?? error));
 }
 
 // ---------------------------------------------------------------------------------------------

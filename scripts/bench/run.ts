@@ -38,7 +38,8 @@ const { values: args } = parseArgs({
   options: {
     only: { type: "string" },
     runs: { type: "string", default: "7" },
-    duration: { type: "string", default: "15" },
+    duration: { type: "string", default: "5" },
+    rounds: { type: "string", default: "5" },
     connections: { type: "string", default: "50" },
     "retry-submissions": { type: "string", default: "1000" },
     sizes: { type: "string", default: "10000,100000,1000000" },
@@ -57,7 +58,8 @@ if (args.help) {
   console.log(`usage: npm run bench -- [options]
   --only LIST            ${BENCH_IDS.join(",")} (default: all)
   --runs N               time to usable: runs per page and network (default 7, median reported)
-  --duration S           submissions: seconds per autocannon phase (default 15)
+  --duration S           submissions: seconds per autocannon phase (default 5)
+  --rounds N             submissions: alternating Huiyin/bare rounds, median ratio reported (default 5)
   --connections N        submissions: concurrent connections (default 50)
   --retry-submissions N  submissions: logical submissions in the retry phase (default 1000)
   --sizes LIST           inbox: case counts (default 10000,100000,1000000)
@@ -93,6 +95,7 @@ const num = (s: string | undefined, name: string) => {
 export interface BenchOptions {
   runs: number;
   duration: number;
+  rounds: number;
   connections: number;
   retrySubmissions: number;
   sizes: number[];
@@ -112,6 +115,7 @@ export interface BenchContext {
 const opts: BenchOptions = {
   runs: Math.max(5, Math.round(num(args.runs, "runs"))),
   duration: num(args.duration, "duration"),
+  rounds: Math.max(1, Math.round(num(args.rounds, "rounds"))),
   connections: Math.round(num(args.connections, "connections")),
   retrySubmissions: Math.round(num(args["retry-submissions"], "retry-submissions")),
   sizes: (args.sizes ?? "")
