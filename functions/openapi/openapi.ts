@@ -732,7 +732,7 @@ const parameters: Record<string, ParameterObject> = {
     name: "Idempotency-Key",
     in: "header",
     description:
-      "Required (or the `_idempotency` form field). The same key and body replays the first response (with `Idempotent-Replayed: true`); the same key with another body gets 422; a concurrent duplicate gets 409. The widget sends a UUID.",
+      "Required (or the `_idempotency` form field). The same key and body replays the first response (with `Idempotent-Replayed: true`), also for a concurrent duplicate (the key's record is written in the case's own transaction); the same key with another body gets 422. 409 only for a claim left in flight by a version before migration 0004. The widget sends a UUID.",
     schema: { type: "string", pattern: "^[\\x21-\\x7E]{1,255}$" },
     example: "0b6f2a1e-3c1d-4f7e-9a43-7c3a2d1e5f60",
   },

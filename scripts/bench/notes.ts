@@ -33,7 +33,7 @@ npm run bench -- --help                           # all options (--runs, --durat
 - SurveyJS is only ever installed into \`.bench/node_modules\`; it is not a dependency of Huiyin. Without
   it the SurveyJS rows are skipped and the report says how to install it.
 
-## Changes made and proposed (written 2026-11-21 from the figures of that day; re-check against the tables)
+## Changes made and proposed (written 2026-11-21/22; figures quoted here are from the runs named, the tables above are the last run)
 
 **Embedding, time to a usable form.** The documented tag costs three sequential requests before the form
 can arrive (host page → embed.js → widget page), any iframe embed two. Tried:
@@ -52,37 +52,72 @@ can arrive (host page → embed.js → widget page), any iframe embed two. Tried
   stable, so no versioned immutable URL.
 - a single response for the widget page: already so (stylesheet and script inlined, hashed in the CSP).
 
-With the CPU slowed 4× and no network emulation, the round trips cost little and the rest is CPU work:
-the time between embed.js arriving and the iframe being requested (embed.js runs on the host's busy main
-thread), and the widget document's own parsing, style, layout and script, somewhat more than the 300-byte
-form's (the "Where the time goes" tables). This condition is also the noisiest: across the runs of
-2026-11-21/22 under other engineers' load, the documented tag measured between 1.0× and 1.8× of the bare
-form here and between 1.38× and 1.48× on slow 4G. On slow 4G the \`<iframe>\` embed was faster than the
-tag in each of the four runs (1.00×–1.28×); with the CPU alone the two were within the noise of each other. The widget is a real server-rendered form: it can be typed into and posted as soon as it is
-painted (the "painted" table). Left open: deferring layout of the questions below the first screen
-(\`content-visibility: auto\`), and proposing the \`<iframe>\` embed as the default snippet rather than the
-alternative (DESIGN §5 and the README say "one script tag"; that is a product decision).
+With the CPU slowed 4× and no network emulation, the round trips cost little and the rest is CPU work
+on the phone's one main thread, which the host page and the framed document share. Measured on
+2026-11-22 (scripts/bench harness, the widget page and the 300-byte form loaded on their own at 390×844,
+4× CPU, seven cold loads each; Chromium's Performance.getMetrics and the V8 profiler):
+- the widget document needs about 200 ms from its last byte to its first paint against about 125 ms for
+  the 300-byte form: layout 50–60 ms against 15–20 ms (131 elements with 15 form controls and a page of
+  Chinese text, against 38 elements), its script about 25 ms (of which 4.5 ms is the first read of
+  localStorage, the draft), style the same. Without its script the page still needed about 165–185 ms.
+- **the font stack (changed):** \`system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK
+  SC", sans-serif\` made Chromium look up each family that is not installed before it found Chinese glyphs:
+  layout 62 ms against 38–43 ms with a shorter stack (same page, same run). The stack is now
+  \`system-ui, sans-serif\`: every system takes Chinese glyphs from its own fallback for the page's
+  \`lang\` (PingFang, Microsoft YaHei, Noto Sans CJK), which is what the long list chose anyway.
+- tried, not kept: \`content-visibility: auto\` on the questions below the first screen (the iframe starts
+  420 px high): 5–15 ms less layout, within the noise of the same run; \`defer\` instead of \`async\` on the
+  tag (1.45× against 1.46× in the same run); a parser-blocking tag without \`async\` (1.24× with the CPU
+  slowed, 1.50× on slow 4G, but it holds up the rest of the department's page for a round trip: not
+  acceptable for a third-party tag).
+- what is left is structural: the documented tag needs embed.js to arrive and run on the host's busy main
+  thread before the iframe can be requested (75–100 ms with the CPU slowed, 210 ms on slow 4G), and a real
+  form costs more to lay out than a 300-byte one. The \`<iframe>\` embed removes the first (1.16×–1.26× on
+  slow 4G in every run). Across the runs of 2026-11-21/22 the documented tag measured 1.46×–1.71× with the
+  CPU slowed and 1.47×–1.54× on slow 4G; the bare form's own time moved between 199 and 312 ms from run to
+  run on this shared machine, so a single run decides little. Proposed: make the \`<iframe>\` embed the
+  recommended snippet in the admin's embed page and the README (a product decision: the brief promises
+  "one script tag"), and lazy-load the submit-time half of the widget script (proof of work, sending,
+  receipt) on first focus.
 
-**Submissions.** First measured at 0.35× (00:09, machine shared) with four sequential D1 round trips
-per accepted submission (the form; the idempotency record; the claim; one batch), five with the proof of
-work. What was changed since, in the product, not the benchmark:
+**Submissions.** First measured at 0.35× (2026-11-21 00:09) with four sequential D1 round trips per
+accepted submission, five with the proof of work. What was changed, in the product, not the benchmark:
 1. the form and its department are cached per isolate for 30 s and cleared at once by any write in the
    isolate (schema/queries/forms.ts, \`findFormCached\`): −1 call per submission and per widget page;
-2. the claim comes first and settles a used key by itself (replay, 422, 409), so the separate read is
-   gone; the spent bot-check solution moved into the submission's own batch (a second use fails that
-   transaction on its primary key, and a solution is spent only by a stored submission): two D1 calls
-   on the happy path, with or without the proof of work;
-3. the drizzle client is built once per isolate instead of once per request (it walks every table's
-   relational config): the widget page's CPU median went from 1.8 ms to 0.9 ms, a submission's from
-   3.4 ms to 2.0–2.9 ms (section 5).
-Three runs on a quiet machine (00:50–00:55) gave 0.46×, 0.33× and 0.46× (the table shows the last);
-the bare Worker making two D1 calls reached 0.84×, 0.72× and 0.65× in the same runs, so the rest of the
-gap is the Worker's own CPU (valibot's checks of every answer, canonical
-JSON and SHA-256 of the body, drizzle's statement building, Hono): locally D1 is SQLite in the same
-process, so the benchmark is bound by this machine's two cores, and a CPU profile of a submission shows no
-single hot spot (the largest self time is 0.2 ms). Still proposed, not implemented: one batch without a
-separate claim (a concurrent duplicate would get the first answer instead of 409; DESIGN §6 and the
-idempotency tests specify the 409), and a leaner submit path that builds its statements once per isolate.
+2. the drizzle client is built once per isolate instead of once per request;
+3. (2026-11-21) the claim came first and settled a used key by itself, and the spent bot-check solution
+   moved into the submission's own batch: two D1 calls. Measured 0.33×–0.46×;
+4. **(2026-11-22) one D1 call** (schema/queries/cases.ts, \`storeSubmission\`): the batch's first statement
+   writes the idempotency record already \`done\`, with this attempt's case id and answer
+   (\`INSERT … ON CONFLICT DO NOTHING RETURNING case_id\`, migration 0004 adds \`case_id\`); the case, its
+   first event and the spent solution are \`INSERT … SELECT … WHERE EXISTS\` that record naming this case,
+   so a duplicate writes nothing and then reads the record (a second call, paid only by duplicates). The
+   bot check and rate limit now run before the batch; when either refuses, the key's record is looked up
+   so that a retry of a stored submission still gets its answer. Decision: a concurrent duplicate now
+   gets the first answer instead of 409 — the record and the case are one transaction, so there is no
+   "in flight" state for another request to see (DESIGN §6 names the 409; it stays for claims left by
+   the earlier protocol, and the idempotency tests assert both). Measured 0.61× and 0.65× (five
+   alternating rounds each), from 0.41× just before in a single-round run of the same day.
+5. the benchmark now alternates Huiyin and the bare Worker in rounds and reports the median of the
+   rounds' ratios: single 15-second phases swung between 0.33× and 0.46× on this shared machine.
+Where the rest goes (2026-11-22, same harness): a variant of the Worker that skipped Hono, validation,
+hashing and encryption and only ran \`storeSubmission\` with fixed values reached 0.75×–0.77×: the
+writes themselves cost a quarter of the bare Worker's rate. One submission changes about 30 pages of the
+database (a WAL frame each, measured with SQLite on a copy of the state) against 2–3 for the bare insert:
+the case row, its ten indexes (the inbox's keyset, filter and system-admin indexes of section 4), the
+trigram full-text index (3–4 pages), the first event and its index, and the idempotency record with its
+two indexes. Dropping the full-text trigger or six indexes in that variant moved the ratio within the
+noise (0.63×–0.90× per round). A batch of five trivial statements costs 0.93× of one, so the statement
+count is not it. The Worker's own JavaScript per submission is 0.55–0.80 ms against 0.34 ms for the bare
+Worker (V8 profiler, sequential requests): the D1 binding's batch 0.19 ms, valibot's checks 0.11 ms,
+SHA-256 of the canonical body 0.07 ms, reading the body 0.04 ms, AES-GCM 0.035 ms; local workerd runs
+the Worker and the D1 database on one thread, so every one of them comes off the same budget. A moved
+storage directory (tmpfs instead of disk) changed nothing (0.66×). Still proposed: keep the idempotency
+key and receipt on the case row itself (unique index on form and key: −3 b-trees and −1 statement per
+submission), index the full text in batches from the scheduled worker with a scan of the not yet indexed
+tail at search time, and make the echo wall's index partial (\`WHERE published = 1\`, untouched by new
+cases). Whether the ratio on Cloudflare resembles this one cannot be seen here: there every D1 call is a
+network round trip and the database is not on the Worker's thread.
 
 **Staff inbox.**
 - **Deep pages (fixed).** The keyset condition \`created_at < ? OR (created_at = ? AND id < ?)\` is not an
@@ -142,15 +177,16 @@ idempotency tests specify the 409), and a leaner submit path that builds its sta
 **CPU.** No \`BENCH_TIMING\` middleware was added and functions/app.ts is unchanged: timers inside workerd
 do not measure CPU (section 5 explains why); the V8 profiler does. Every measured request stays well under
 10 ms once the isolate is warm; the first request after an isolate starts pays for lazy compilation of
-the code it runs (the widget page, first, also compiles the shared middleware), which is over 10 ms here. The
-drizzle client is built per request (\`createDb\` in the app's middleware), which re-derives the relational
-config of every table each time; it is a small cost, and caching the client per D1 binding would remove it.
+the code it runs (the widget page, first, also compiles the shared middleware), which is over 10 ms here.
+The drizzle client is built once per D1 binding and isolate (schema/db.ts).
 
 ## Open items
 
 - Final figures on a quiet machine: every section above was measured while other test runs shared the
   two cores.
-- The submission budget is not met (0.46×): see the submissions section for what was changed and what is left.
+- The submission budget is not met (0.57×–0.65× in the runs of 2026-11-22) and the time to a usable form
+  with the documented tag sits at 1.46×–1.71× with the CPU slowed and 1.47×–1.54× on slow 4G: see above for
+  what was changed, what was measured and what is proposed.
 - The satisfaction and disclosure widgets are "coming soon" placeholders; their weight budget (≤ 16 KB) is
   measured on the placeholder page and must be re-checked when the forms exist.
 - Whether the first request on a fresh isolate (over 10 ms of CPU here, mostly lazy compilation) trips the

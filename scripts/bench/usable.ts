@@ -40,22 +40,6 @@ const VARIANTS: Variant[] = [
     trips: "3: host → embed.js → iframe",
   },
   {
-    id: "widget-defer",
-    name: "Huiyin via embed.js, defer",
-    path: "/widget-defer.html",
-    doc: "frame",
-    frame: "/w/demo/opinion",
-    trips: "3: host → embed.js → iframe",
-  },
-  {
-    id: "widget-sync",
-    name: "Huiyin via embed.js, no async",
-    path: "/widget-sync.html",
-    doc: "frame",
-    frame: "/w/demo/opinion",
-    trips: "3: host → embed.js → iframe",
-  },
-  {
     id: "widget-preconnect",
     name: "Huiyin via embed.js + <link rel=preconnect>",
     path: "/widget-preconnect.html",

@@ -55,14 +55,6 @@ export function hostPages(worker: string, other: string): HostPages {
     ],
     // Design variants (see usable.ts): the same widget with fewer sequential round trips.
     [
-      "/widget-defer.html",
-      html(host("", `<script src="${worker}/embed.js" data-huiyin-form="demo/opinion" defer></script>`)),
-    ],
-    [
-      "/widget-sync.html",
-      html(host("", `<script src="${worker}/embed.js" data-huiyin-form="demo/opinion"></script>`)),
-    ],
-    [
       "/widget-preconnect.html",
       html(
         host(
