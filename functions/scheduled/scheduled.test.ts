@@ -42,6 +42,20 @@ describe("scheduled worker", () => {
     ).toBe(1);
   });
 
+  it("brings the full-text index up to date with the cases that arrived since the last run", async () => {
+    const match = async () =>
+      (await env.DB.prepare("SELECT rowid FROM cases_fts WHERE cases_fts MATCH '\"夜间门诊\"'").all()).results
+        .length;
+    await env.DB.prepare(
+      "INSERT INTO cases (id, dept_id, form_id, kind, tracking_code, state, subject, body, answers, due_date, created_at, updated_at) VALUES ('s1','d','f','opinion','SSSSSSSSSSSS','received','建议','希望增设夜间门诊','{}','2026-12-01',1,1)",
+    ).run();
+    expect(await match()).toBe(0);
+    await runCron(Date.now());
+    expect(await match()).toBe(1);
+    await runCron(Date.now() + 600_000);
+    expect(await match()).toBe(1);
+  });
+
   it("skips a job whose lease another run holds, and takes it once the lease has expired", async () => {
     const db = createDb(env.DB);
     const now = Date.now();

@@ -4,6 +4,7 @@
  */
 import { lt } from "drizzle-orm";
 import { createDb, type Db } from "../../schema/db.ts";
+import { catchUpSearchIndex } from "../../schema/queries/search-index.ts";
 import { idempotencyKeys } from "../../schema/tables.ts";
 import { purgeSpentChallenges } from "../abuse/bot-check.ts";
 import type { Env } from "../lib/env.ts";
@@ -17,6 +18,10 @@ export const JOBS: Record<string, (db: Db, now: number, env: Env) => Promise<voi
   housekeeping: async (db, now) => {
     await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, now - IDEMPOTENCY_RETENTION_MS));
     await purgeSpentChallenges(db, now);
+  },
+  // Cases that arrived since the last search or run get into the full-text index in one batch.
+  "search-index": async (db) => {
+    await catchUpSearchIndex(db);
   },
   "audit-retention": async (db, now, env) => {
     await runAuditRetention(db, now, env);

@@ -2,6 +2,7 @@ import { type AnyColumn, and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL
 import { unionAll } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db.ts";
 import { caseEvents, cases, idempotencyKeys } from "../tables.ts";
+import { catchUpSearchIndex } from "./search-index.ts";
 
 export type CaseRow = typeof cases.$inferSelect;
 export type NewCase = typeof cases.$inferInsert;
@@ -186,22 +187,25 @@ export async function listEchoWall(
   cursor?: { at: number; id: string },
 ) {
   const after = cursor ? keysetBefore(cases.publishedAt, cursor) : undefined;
-  return db
-    .select({
-      id: cases.id,
-      category: cases.category,
-      subject: cases.subject,
-      body: cases.body,
-      replyText: cases.replyText,
-      createdAt: cases.createdAt,
-      repliedAt: cases.repliedAt,
-      publishedAt: cases.publishedAt,
-    })
-    .from(cases)
-    .where(and(eq(cases.deptId, deptId), eq(cases.published, true), after))
-    .orderBy(desc(cases.publishedAt), desc(cases.id))
-    .limit(limit)
-    .all();
+  return (
+    db
+      .select({
+        id: cases.id,
+        category: cases.category,
+        subject: cases.subject,
+        body: cases.body,
+        replyText: cases.replyText,
+        createdAt: cases.createdAt,
+        repliedAt: cases.repliedAt,
+        publishedAt: cases.publishedAt,
+      })
+      .from(cases)
+      // A literal 1, as in the partial index's WHERE, so that SQLite can use it.
+      .where(and(eq(cases.deptId, deptId), sql`${cases.published} = 1`, after))
+      .orderBy(desc(cases.publishedAt), desc(cases.id))
+      .limit(limit)
+      .all()
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,6 +317,8 @@ export async function listCases(
   limit: number,
   cursor?: { at: number; id: string },
 ): Promise<CaseRow[]> {
+  // Cases newer than the full-text index are indexed first, so a search sees every case.
+  if (filter.q) await catchUpSearchIndex(db);
   const deptIds = scope.all ? [] : [...new Set(scope.deptIds)];
   if (scope.all || deptIds.length < 2) {
     return db

@@ -6,7 +6,7 @@
  * still in flight, and the stored cases are compared with the keys that were acknowledged.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { ROOT } from "../lib/d1.ts";
@@ -268,6 +268,10 @@ export async function submit(ctx: BenchContext): Promise<SectionBody> {
   const { duration, rounds, connections, retrySubmissions } = ctx.opts;
   const hyState = statePath("submit");
   const bareState = statePath("bare");
+  // Both Workers start from empty databases on every run, so that the figures do not depend on how
+  // many earlier runs have filled them (each run adds tens of thousands of rows to each).
+  rmSync(hyState, { recursive: true, force: true });
+  rmSync(bareState, { recursive: true, force: true });
   bootstrapDemo(hyState);
   d1Execute(bareState, readSchema(), { config: join(BARE_DIR, "wrangler.toml") });
 
