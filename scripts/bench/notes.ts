@@ -73,7 +73,7 @@ on the phone's one main thread, which the host page and the framed document shar
 - what is left is structural: the documented tag needs embed.js to arrive and run on the host's busy main
   thread before the iframe can be requested (75–100 ms with the CPU slowed, 210 ms on slow 4G), and a real
   form costs more to lay out than a 300-byte one. The \`<iframe>\` embed removes the first (1.16×–1.26× on
-  slow 4G in every run). Across the runs of 2026-11-21/22 the documented tag measured 1.46×–1.71× with the
+  slow 4G in every run). Across the runs of 2026-11-21/22 the documented tag measured 1.39×–1.71× with the
   CPU slowed and 1.47×–1.54× on slow 4G; the bare form's own time moved between 199 and 312 ms from run to
   run on this shared machine, so a single run decides little. Proposed: make the \`<iframe>\` embed the
   recommended snippet in the admin's embed page and the README (a product decision: the brief promises
@@ -91,33 +91,41 @@ accepted submission, five with the proof of work. What was changed, in the produ
    writes the idempotency record already \`done\`, with this attempt's case id and answer
    (\`INSERT … ON CONFLICT DO NOTHING RETURNING case_id\`, migration 0004 adds \`case_id\`); the case, its
    first event and the spent solution are \`INSERT … SELECT … WHERE EXISTS\` that record naming this case,
-   so a duplicate writes nothing and then reads the record (a second call, paid only by duplicates). The
-   bot check and rate limit now run before the batch; when either refuses, the key's record is looked up
-   so that a retry of a stored submission still gets its answer. Decision: a concurrent duplicate now
-   gets the first answer instead of 409 — the record and the case are one transaction, so there is no
-   "in flight" state for another request to see (DESIGN §6 names the 409; it stays for claims left by
-   the earlier protocol, and the idempotency tests assert both). Measured 0.61× and 0.65× (five
-   alternating rounds each), from 0.41× just before in a single-round run of the same day.
-5. the benchmark now alternates Huiyin and the bare Worker in rounds and reports the median of the
-   rounds' ratios: single 15-second phases swung between 0.33× and 0.46× on this shared machine.
-Where the rest goes (2026-11-22, same harness): a variant of the Worker that skipped Hono, validation,
-hashing and encryption and only ran \`storeSubmission\` with fixed values reached 0.75×–0.77×: the
-writes themselves cost a quarter of the bare Worker's rate. One submission changes about 30 pages of the
-database (a WAL frame each, measured with SQLite on a copy of the state) against 2–3 for the bare insert:
-the case row, its ten indexes (the inbox's keyset, filter and system-admin indexes of section 4), the
-trigram full-text index (3–4 pages), the first event and its index, and the idempotency record with its
-two indexes. Dropping the full-text trigger or six indexes in that variant moved the ratio within the
-noise (0.63×–0.90× per round). A batch of five trivial statements costs 0.93× of one, so the statement
-count is not it. The Worker's own JavaScript per submission is 0.55–0.80 ms against 0.34 ms for the bare
-Worker (V8 profiler, sequential requests): the D1 binding's batch 0.19 ms, valibot's checks 0.11 ms,
-SHA-256 of the canonical body 0.07 ms, reading the body 0.04 ms, AES-GCM 0.035 ms; local workerd runs
-the Worker and the D1 database on one thread, so every one of them comes off the same budget. A moved
-storage directory (tmpfs instead of disk) changed nothing (0.66×). Still proposed: keep the idempotency
-key and receipt on the case row itself (unique index on form and key: −3 b-trees and −1 statement per
-submission), index the full text in batches from the scheduled worker with a scan of the not yet indexed
-tail at search time, and make the echo wall's index partial (\`WHERE published = 1\`, untouched by new
-cases). Whether the ratio on Cloudflare resembles this one cannot be seen here: there every D1 call is a
-network round trip and the database is not on the Worker's thread.
+   so a duplicate writes nothing and then reads the record (a second call, paid only by duplicates;
+   functions/submissions/submit-d1-calls.test.ts counts them). The bot check and rate limit now run
+   before the batch; when either refuses, the key's record is looked up so that a retry of a stored
+   submission still gets its answer. Decision: a concurrent duplicate now gets the first answer instead
+   of 409 — the record and the case are one transaction, so there is no "in flight" state for another
+   request to see (DESIGN §6 names the 409; it stays for claims left by the earlier protocol, and the
+   idempotency tests assert both). Measured 0.61× and 0.65×.
+5. **(2026-11-22) fewer writes per submission.** A variant of the Worker that skipped Hono, validation,
+   hashing and encryption and only ran \`storeSubmission\` with fixed values (eight alternating rounds,
+   databases on tmpfs) reached 0.70× with the schema as it was, 0.78× without the trigram full-text
+   trigger, 0.76× without the secondary indexes and 0.94× without both: one submission changed about 30
+   pages of the database (measured with SQLite on a copy: the case row and its ten indexes, 3–4 pages of
+   the full-text index, the first event and the idempotency record with their indexes) against 2–3 for the
+   bare insert. Changed (migration 0005): a submission no longer indexes its text for search in its own
+   transaction — \`search_index_state.upto\` says how far \`cases_fts\` has caught up, every inbox search
+   first indexes the newer cases in one batch (schema/queries/search-index.ts) and the scheduled worker
+   does the same every ten minutes, so a search still finds the newest case; the update and delete
+   triggers touch only indexed cases (an FTS5 'delete' of never-indexed text corrupts the index;
+   schema/search.test.ts runs FTS5's integrity check through those cases); and the echo wall's index is
+   partial (\`WHERE published = 1\`), which a new case never is. The whole Worker with both changes: 0.82×
+   against 0.60× with the old trigger and index put back (same harness, eight rounds each); in
+   \`npm run bench\` 0.77× and 0.67× (five rounds each; the table shows the last).
+6. the benchmark alternates Huiyin and the bare Worker in rounds and reports the median of the rounds'
+   ratios (single 15-second phases swung between 0.33× and 0.46× on this shared machine), and both
+   Workers now start from empty databases on each run: before, their states grew with every run (72k
+   cases with the trigram index of earlier runs against 167k bare rows at the last run with them, which
+   measured 0.62×; a larger database costs Huiyin's thirteen b-trees more than the bare Worker's two).
+The Worker's own JavaScript per submission is 0.55–0.80 ms against 0.34 ms for the bare Worker (V8
+profiler, sequential requests): the D1 binding's batch 0.19 ms, valibot's checks 0.11 ms, SHA-256 of the
+canonical body 0.07 ms, reading the body 0.04 ms, AES-GCM 0.035 ms. Local workerd runs the Worker and the
+D1 database on one thread, so under load every one of them comes off the same budget: skipping
+validation, hashing and encryption (an experiment, not a change) moved one run from 0.62× to 0.70×.
+Still proposed: keep the idempotency key and receipt on the case row (a unique index on form and key:
+−3 b-trees and −1 statement per submission). On Cloudflare every D1 call is a network round trip and the
+database is not on the Worker's thread, so the ratio there need not resemble this one.
 
 **Staff inbox.**
 - **Deep pages (fixed).** The keyset condition \`created_at < ? OR (created_at = ? AND id < ?)\` is not an
@@ -184,9 +192,11 @@ The drizzle client is built once per D1 binding and isolate (schema/db.ts).
 
 - Final figures on a quiet machine: every section above was measured while other test runs shared the
   two cores.
-- The submission budget is not met (0.57×–0.65× in the runs of 2026-11-22) and the time to a usable form
-  with the documented tag sits at 1.46×–1.71× with the CPU slowed and 1.47×–1.54× on slow 4G: see above for
-  what was changed, what was measured and what is proposed.
+- Two budgets sit on their line rather than clearly inside it, and single runs on this shared 2-core
+  machine fall on either side: submissions 0.67×–0.77× in the runs after migration 0005 (budget ≥ 0.70×),
+  and the time to a usable form with the documented tag 1.39×–1.71× with the CPU slowed and 1.47×–1.54× on
+  slow 4G (budget ≤ 1.5×). See above for what was changed, what was measured and what is proposed; a quiet
+  machine (or a deployed Worker) is needed for a figure that settles them.
 - The satisfaction and disclosure widgets are "coming soon" placeholders; their weight budget (≤ 16 KB) is
   measured on the placeholder page and must be re-checked when the forms exist.
 - Whether the first request on a fresh isolate (over 10 ms of CPU here, mostly lazy compilation) trips the
