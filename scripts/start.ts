@@ -73,6 +73,7 @@ dev.stdout.on("data", (chunk: Buffer) => {
   embed.js             ${origin}/embed.js
   Department site      http://127.0.0.1:${sitePort}/        (embeds the widget with one script tag)
   …as a button         http://127.0.0.1:${sitePort}/button
+  …as a plain iframe   http://127.0.0.1:${sitePort}/iframe  (embed.js only sizes it)
   API description      ${origin}/api/v1/openapi.json
   Trigger cron         ${origin}/__scheduled
 

@@ -201,8 +201,6 @@ The drizzle client is built once per D1 binding and isolate (schema/db.ts).
   measured on the placeholder page and must be re-checked when the forms exist.
 - Whether the first request on a fresh isolate (over 10 ms of CPU here, mostly lazy compilation) trips the
   free plan's limit on Cloudflare can only be seen deployed (Workers Logs show \`cpuTimeMs\` per request).
-- A browser test (scripts/e2e) for the \`<iframe data-huiyin-form>\` embed (the frame gets its height) would
-  keep the new path from regressing; this change was checked by hand and by the time-to-usable benchmark.
 - Search bounds (above, "Still walking or sorting"): answer a tracking code by a direct lookup, and
   bound the walk of a search that finds fewer cases than a page.
 - The 10k → 1M growth is measured on local D1 (SQLite in workerd on this disk). Production D1 adds a

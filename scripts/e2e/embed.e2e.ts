@@ -93,6 +93,26 @@ test("the script tag embeds the widget from the Worker's origin; a citizen sends
   await context.close();
 });
 
+test("a plain <iframe data-huiyin-form> in the host's HTML: embed.js sizes it, and it sends", async () => {
+  const context = await phone(browser);
+  const page = await context.newPage();
+  await page.goto(`${HOST}/iframe`);
+  const frame = await widgetFrame(page);
+  assert.equal(new URL(frame.url()).origin, WORKER);
+  assert.equal(await page.locator("iframe").count(), 1, "embed.js adds no second frame");
+  // Its height in the HTML is 420px; embed.js asks for the height and fits it to the content.
+  await expectFitted(page, frame, "the form");
+  assert.ok((await page.locator("iframe").boundingBox())!.height > 420, "the frame grew to the form");
+
+  const subject = uniqueSubject("iframe 嵌入提交");
+  await fillByTapping(frame, { kind: "consult", subject, body: "从网页里直接写的 iframe 提交一条咨询。" });
+  await frame.locator("button[type=submit]").tap();
+  const code = await receiptCode(frame);
+  await expectFitted(page, frame, "the receipt");
+  assert.equal(casesWithSubject(subject)[0]?.tracking_code, code);
+  await context.close();
+});
+
 test("button mode: a button on the host opens the form in a dialog", async () => {
   const context = await phone(browser);
   const page = await context.newPage();

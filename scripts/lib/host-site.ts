@@ -1,7 +1,8 @@
 /**
  * A plain "department site" that embeds the widget from another origin with the one script tag, as a
  * department's CMS would: `npm start` serves it next to the Worker, and the browser tests (scripts/e2e)
- * use it as the hostile host. `/` embeds the form inline; `/button` opens it from a button in a dialog.
+ * use it as the hostile host. `/` embeds the form inline; `/button` opens it from a button in a dialog;
+ * `/iframe` has the form as a plain `<iframe data-huiyin-form>` in its HTML, which embed.js only sizes.
  */
 import { createServer, type Server } from "node:http";
 
@@ -33,8 +34,18 @@ new MutationObserver(function (_, observer) {
 }).observe(document.documentElement, { childList: true, subtree: true });
 </script>`;
 
-export function hostPage(widgetOrigin: string, opts: HostSiteOptions & { button?: boolean } = {}): string {
-  const mode = opts.button ? ' data-huiyin-mode="button"' : "";
+type Embed = "script" | "button" | "iframe";
+
+function embedMarkup(widgetOrigin: string, embed: Embed): string {
+  if (embed === "iframe") {
+    return `<iframe src="${widgetOrigin}/w/demo/opinion" data-huiyin-form="demo/opinion" title="意见箱" style="display:block;width:100%;height:420px;border:0"></iframe>
+<script src="${widgetOrigin}/embed.js" async></script>`;
+  }
+  const mode = embed === "button" ? ' data-huiyin-mode="button"' : "";
+  return `<script src="${widgetOrigin}/embed.js" data-huiyin-form="demo/opinion"${mode} async></script>`;
+}
+
+export function hostPage(widgetOrigin: string, opts: HostSiteOptions & { embed?: Embed } = {}): string {
   return `<!doctype html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -44,7 +55,7 @@ export function hostPage(widgetOrigin: string, opts: HostSiteOptions & { button?
 input,textarea,button,label{font-size:40px!important;color:red!important}</style>${opts.probe ? `\n${PROBE}` : ""}</head>
 <body><header><h1>示范市卫生健康委员会</h1></header>
 <main><h2>意见箱</h2><p>欢迎通过下面的意见箱向我们反映问题、提出建议。</p>
-<script src="${widgetOrigin}/embed.js" data-huiyin-form="demo/opinion"${mode} async></script>
+${embedMarkup(widgetOrigin, opts.embed ?? "script")}
 </main></body></html>`;
 }
 
@@ -54,16 +65,19 @@ export function serveHostSite(
   widgetOrigin: string,
   opts: HostSiteOptions = {},
 ): Promise<Server> {
-  const inline = hostPage(widgetOrigin, opts);
-  const button = hostPage(widgetOrigin, { ...opts, button: true });
+  const pages = new Map([
+    ["/", hostPage(widgetOrigin, opts)],
+    ["/button", hostPage(widgetOrigin, { ...opts, embed: "button" })],
+    ["/iframe", hostPage(widgetOrigin, { ...opts, embed: "iframe" })],
+  ]);
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://host").pathname;
-    if (path !== "/" && path !== "/button") {
+    const page = pages.get(new URL(req.url ?? "/", "http://host").pathname);
+    if (!page) {
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found");
       return;
     }
     res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-    res.end(path === "/button" ? button : inline);
+    res.end(page);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
