@@ -57,6 +57,18 @@ describe("migrations: search index and append-only logs", () => {
     await integrity(true);
   });
 
+  it("catches up a backlog in bounded batches until every case is indexed", async () => {
+    for (let i = 0; i < 7; i++)
+      await insertCase(`b${i}`, `BACKLOG${i}AAAAA`.slice(0, 12), `积压来信第${i}号内容`);
+    await catchUpSearchIndex(db(), 3);
+    for (let i = 0; i < 7; i++) expect(await match(`信第${i}号`)).toBe(1);
+    const state = await env.DB.prepare(
+      "SELECT upto, (SELECT max(rowid) FROM cases) AS newest FROM search_index_state",
+    ).first<{ upto: number; newest: number }>();
+    expect(state?.upto).toBe(state?.newest);
+    await integrity(true);
+  });
+
   it("refuses to update or delete recent audit entries", async () => {
     await env.DB.prepare(
       "INSERT INTO audit_log (action, result, created_at) VALUES ('x', 'ok', cast(unixepoch() * 1000 as integer))",

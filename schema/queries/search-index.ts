@@ -6,10 +6,16 @@
  * in normal work; the delete trigger of migration 0005 keeps `upto` honest when one is).
  */
 import type { Db } from "../db.ts";
-import { SEARCH_CATCH_UP_SQL } from "../search-catch-up.ts";
+import { SEARCH_CATCH_UP_BATCH, SEARCH_CATCH_UP_SQL } from "../search-catch-up.ts";
 
-/** Indexes the cases that arrived since the last catch-up, in one batch. */
-export async function catchUpSearchIndex(db: Db): Promise<void> {
+/** Indexes the cases that arrived since the last catch-up, `batch` rowids per D1 batch. */
+export async function catchUpSearchIndex(db: Db, batch = SEARCH_CATCH_UP_BATCH): Promise<void> {
   const d1 = db.$client;
-  await d1.batch(SEARCH_CATCH_UP_SQL.map((q) => d1.prepare(q)));
+  for (;;) {
+    const [, moved] = await d1.batch<{ upto: number; newest: number }>(
+      SEARCH_CATCH_UP_SQL.map((q) => d1.prepare(q).bind(batch)),
+    );
+    const state = moved?.results[0];
+    if (!state || state.upto >= state.newest) return;
+  }
 }
