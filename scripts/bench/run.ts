@@ -189,7 +189,8 @@ try {
       };
       printSection(section);
       results[id] = section;
-      saveResults(results);
+      // --no-write only prints: an experiment must not replace the figures BENCHMARKS.md is made from.
+      if (!args["no-write"]) saveResults(results);
     } catch (error) {
       failed = true;
       console.error(`✗ ${id} failed: ${(error as Error).stack ?? error}`);
