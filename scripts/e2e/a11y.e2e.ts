@@ -5,14 +5,13 @@
  * phone; errors are announced and tied to their fields; the keyboard alone fills and sends the form.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, type TestContext, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import { describe, type TestContext, test } from "node:test";
+import type { Page } from "playwright-core";
 import {
   expectNoAxeViolations,
   expectTapTargets,
   FORM,
   fillByTapping,
-  launch,
   phone,
   plainPost,
   receiptCode,
@@ -21,20 +20,12 @@ import {
   WORKER,
 } from "./lib.ts";
 
-let browser: Browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
-
 /**
  * A page on a fresh phone (no draft or large-text setting left by another test). The widget's CSP
  * refuses inline scripts, axe-core included: this context lets the test inject it.
  */
 async function freshPage(t: TestContext): Promise<Page> {
-  const context = await phone(browser, { bypassCSP: true });
+  const context = await phone({ bypassCSP: true });
   t.after(() => context.close());
   return context.newPage();
 }

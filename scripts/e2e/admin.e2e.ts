@@ -12,8 +12,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, type TestContext, test } from "node:test";
-import type { Browser, BrowserContext, Frame, Page, Response } from "playwright-core";
+import { before, describe, type TestContext, test } from "node:test";
+import type { BrowserContext, Frame, Page, Response } from "playwright-core";
 import {
   createUserWithCli,
   DESKTOP,
@@ -21,7 +21,6 @@ import {
   FORM,
   fillByTapping,
   HOST,
-  launch,
   phone,
   plainPost,
   query,
@@ -38,17 +37,9 @@ import {
   widgetFrame,
 } from "./lib.ts";
 
-let browser: Browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
-
 /** A new context on `device` that the test closes when it ends. */
 async function staff(t: TestContext, device: StaffDevice, bypassCSP = true): Promise<BrowserContext> {
-  const context = await staffContext(browser, device, { bypassCSP });
+  const context = await staffContext(device, { bypassCSP });
   t.after(() => context.close());
   return context;
 }
@@ -153,7 +144,7 @@ for (const device of [DESKTOP, TABLET]) {
     test("sign in, inbox, search, assign, reply with a template, publish, close; the citizen sees the reply; all audited", async (t) => {
       // A citizen sends an opinion with contact details and consent through the embedded widget.
       const fresh = receivedInDemo();
-      const citizen = await phone(browser);
+      const citizen = await phone();
       t.after(() => citizen.close());
       const host = await citizen.newPage();
       await host.goto(`${HOST}/`);

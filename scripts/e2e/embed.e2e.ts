@@ -4,29 +4,20 @@
  * content, and the tracking link shows the status. The button mode opens the form in a dialog.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { gzipSync } from "node:zlib";
-import type { Browser, Frame, Page } from "playwright-core";
+import type { Frame, Page } from "playwright-core";
 import {
   casesWithSubject,
   FORM,
   fillByTapping,
   HOST,
-  launch,
   phone,
   receiptCode,
   uniqueSubject,
   WORKER,
   widgetFrame,
 } from "./lib.ts";
-
-let browser: Browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
 
 /** The iframe's height on the host and the content's height inside it, once they agree. */
 async function expectFitted(page: Page, frame: Frame, when: string) {
@@ -54,7 +45,7 @@ async function expectFitted(page: Page, frame: Frame, when: string) {
 }
 
 test("the script tag embeds the widget from the Worker's origin; a citizen sends an opinion by tapping", async () => {
-  const context = await phone(browser);
+  const context = await phone();
   const page = await context.newPage();
   await page.goto(`${HOST}/`);
   const frame = await widgetFrame(page);
@@ -94,7 +85,7 @@ test("the script tag embeds the widget from the Worker's origin; a citizen sends
 });
 
 test("a plain <iframe data-huiyin-form> in the host's HTML: embed.js sizes it, and it sends", async () => {
-  const context = await phone(browser);
+  const context = await phone();
   const page = await context.newPage();
   await page.goto(`${HOST}/iframe`);
   const frame = await widgetFrame(page);
@@ -114,7 +105,7 @@ test("a plain <iframe data-huiyin-form> in the host's HTML: embed.js sizes it, a
 });
 
 test("button mode: a button on the host opens the form in a dialog", async () => {
-  const context = await phone(browser);
+  const context = await phone();
   const page = await context.newPage();
   await page.goto(`${HOST}/button`);
   const open = page.getByRole("button", { name: "我要留言" });

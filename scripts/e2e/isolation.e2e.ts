@@ -4,28 +4,19 @@
  * loads nothing from a third-party origin.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser, Frame, Page } from "playwright-core";
+import { test } from "node:test";
+import type { Frame, Page } from "playwright-core";
 import {
   eventually,
   FORM,
   fillByTapping,
   HOST,
-  launch,
   phone,
   receiptCode,
   uniqueSubject,
   WORKER,
   widgetFrame,
 } from "./lib.ts";
-
-let browser: Browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
 
 /** Computed styles of the controls the host's stylesheet targets (`font-size:40px; color:red`). */
 function looks(f: Frame | Page) {
@@ -38,7 +29,7 @@ function looks(f: Frame | Page) {
 }
 
 test("the host's CSS and script do not reach the widget, and the widget loads only from its own origin", async () => {
-  const context = await phone(browser);
+  const context = await phone();
   const urls = new Set<string>();
   context.on("request", (r) => {
     urls.add(r.url());

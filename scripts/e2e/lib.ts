@@ -9,16 +9,10 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import {
-  type Browser,
-  type BrowserContext,
-  type BrowserContextOptions,
-  chromium,
-  type Frame,
-  type Page,
-  type Response,
-} from "playwright-core";
+import { after } from "node:test";
+import type { Browser, BrowserContext, BrowserContextOptions, Frame, Page, Response } from "playwright-core";
 import { hashPassword } from "../../functions/lib/crypto.ts";
+import { launchChromium } from "../lib/chromium.ts";
 import { lit, ROOT, runSql } from "../lib/d1.ts";
 
 function required(name: string): string {
@@ -34,24 +28,22 @@ export const FORM = `${WORKER}/w/demo/opinion`;
 export const SCREENSHOTS = join(ROOT, "scripts/e2e/screenshots");
 mkdirSync(SCREENSHOTS, { recursive: true });
 
-export function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-    ],
-  });
-}
+/**
+ * The one Chromium of a test file: started at the first context a test asks for, closed after the
+ * file's last test (the hook below is registered once, when a test file imports this module).
+ */
+let shared: Promise<Browser> | undefined;
+const browser = () => {
+  shared ??= launchChromium();
+  return shared;
+};
+after(async () => {
+  if (shared) await (await shared).close();
+});
 
 /** A phone: 390×844 CSS px at 3× density, touch, mobile viewport, Chinese. */
-export async function phone(browser: Browser, extra: BrowserContextOptions = {}): Promise<BrowserContext> {
-  const context = await browser.newContext({
+export async function phone(extra: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await (await browser()).newContext({
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 3,
     isMobile: true,
@@ -276,12 +268,11 @@ export type StaffDevice = typeof DESKTOP | typeof TABLET;
  * axe-core gets in only with `bypassCSP: true`; a test of the CSP itself must leave it off.
  */
 export async function staffContext(
-  browser: Browser,
   device: StaffDevice,
   extra: BrowserContextOptions = {},
 ): Promise<BrowserContext> {
   const { name: _, ...options } = device;
-  const context = await browser.newContext({ locale: "zh-CN", ...options, ...extra });
+  const context = await (await browser()).newContext({ locale: "zh-CN", ...options, ...extra });
   context.on("weberror", (e) =>
     console.error(`uncaught in ${e.page()?.url()}: ${e.error().stack ?? e.error()}`),
   );

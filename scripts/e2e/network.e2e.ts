@@ -4,15 +4,14 @@
  * exactly one case is stored — also when the tab was closed meanwhile, or when only the answer was lost.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser, BrowserContext, Frame, Page } from "playwright-core";
+import { test } from "node:test";
+import type { BrowserContext, Frame, Page } from "playwright-core";
 import {
   casesWithSubject,
   eventually,
   FORM,
   fillByTapping,
   HOST,
-  launch,
   phone,
   receiptCode,
   uniqueSubject,
@@ -22,14 +21,6 @@ import {
 const OFFLINE = "网络连接中断。您填写的内容已保存在本机，网络恢复后会自动重新提交。";
 const OFFLINE_OPEN = "网络连接中断。请不要关闭本页，网络恢复后会自动重新提交。";
 const DRAFT = "huiyin:draft:demo/opinion";
-
-let browser: Browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
 
 type Where = Frame | Page;
 const status = (f: Where) => f.locator("#hy-status").textContent();
@@ -64,7 +55,7 @@ function recordKeys(context: BrowserContext): string[] {
 }
 
 test("offline at submit: plain words, the draft is kept, back online it sends by itself, once", async () => {
-  const context = await phone(browser);
+  const context = await phone();
   const page = await openDirect(await context.newPage());
   const subject = uniqueSubject("断网时提交");
   const body = "在地下停车场信号不好时提交的意见，网络恢复后应自动送达，而且只送达一次。";
@@ -113,7 +104,7 @@ test("offline at submit: plain words, the draft is kept, back online it sends by
 });
 
 test("the tab is closed while offline: reopened, it sends by itself under the same key, once", async () => {
-  const context = await phone(browser);
+  const context = await phone();
   let page = await openDirect(await context.newPage());
   const subject = uniqueSubject("断网后关闭页面");
   await fillByTapping(page, { kind: "consult", subject, body: "提交时断网，随后手机关闭了页面。" });
@@ -142,7 +133,7 @@ test("the tab is closed while offline: reopened, it sends by itself under the sa
 });
 
 test("embedded, where the browser refuses the frame storage: honest words, and it still sends once", async (t) => {
-  const context = await phone(browser);
+  const context = await phone();
   const page = await context.newPage();
   const frame = await openEmbedded(page);
   // Chromium with third-party cookies blocked (this one by default; Chrome incognito) refuses
@@ -183,7 +174,7 @@ test("embedded, where the browser refuses the frame storage: honest words, and i
 });
 
 test("the answer is lost on the way back: the retry under the same key stores one case", async () => {
-  const context = await phone(browser);
+  const context = await phone();
   const page = await context.newPage();
   const frame = await openEmbedded(page);
   const subject = uniqueSubject("回执丢失");

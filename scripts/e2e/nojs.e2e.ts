@@ -3,13 +3,11 @@
  * form, errors come back beside their fields, and the receipt page shows the tracking code.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser } from "playwright-core";
+import { test } from "node:test";
 import {
   casesWithSubject,
   FORM,
   fillByTapping,
-  launch,
   phone,
   plainPost,
   receiptCode,
@@ -17,16 +15,8 @@ import {
   WORKER,
 } from "./lib.ts";
 
-let browser: Browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
-
 test("JavaScript off: the plain form posts and the receipt page shows the tracking code", async () => {
-  const context = await phone(browser, { javaScriptEnabled: false });
+  const context = await phone({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto(FORM);
   // The widget script would have filled the character counter: it did not run.

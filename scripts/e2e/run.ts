@@ -12,6 +12,7 @@
  * Needs Debian's Chromium at /usr/bin/chromium (CHROMIUM_PATH overrides); Playwright's download
  * is not used. A CJK font (fonts-noto-cjk) makes the screenshots and measurements those of a phone.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import {
   closeSync,
@@ -27,6 +28,7 @@ import type { Server } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { randomSecret, toBase64 } from "../../functions/lib/crypto.ts";
+import { CHROMIUM } from "../lib/chromium.ts";
 import { ROOT } from "../lib/d1.ts";
 import { serveHostSite } from "../lib/host-site.ts";
 
@@ -162,10 +164,9 @@ function runTests(env: Record<string, string>): Promise<number> {
 let code = 1;
 let testsRan = false;
 try {
-  const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-  if (!existsSync(chromiumPath)) {
+  if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `no Chromium at ${chromiumPath}: install Debian's (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`,
+      `no Chromium at ${CHROMIUM}: install Debian's (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH`,
     );
   }
   const [port, sitePort, inspectorPort] = await pickPorts();

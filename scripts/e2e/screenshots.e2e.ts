@@ -6,13 +6,12 @@
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import { test } from "node:test";
+import type { Page } from "playwright-core";
 import {
   FORM,
   fillByTapping,
   HOST,
-  launch,
   phone,
   receiptCode,
   SCREENSHOTS,
@@ -21,14 +20,6 @@ import {
   widgetFrame,
 } from "./lib.ts";
 
-let browser: Browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
-
 async function shot(page: Page, name: string) {
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true, animations: "disabled", caret: "hide" });
@@ -36,7 +27,7 @@ async function shot(page: Page, name: string) {
 }
 
 test("screenshots of the widget on a phone", async () => {
-  const context = await phone(browser);
+  const context = await phone();
   const page = await context.newPage();
   for (const large of [false, true]) {
     const suffix = large ? "-large" : "";
@@ -68,7 +59,7 @@ test("screenshots of the widget on a phone", async () => {
   await context.close();
 
   // A fresh phone: the one above remembers large text.
-  const other = await phone(browser);
+  const other = await phone();
   const fresh = await other.newPage();
   await fresh.goto(`${WORKER}/echo/demo`);
   await shot(fresh, "echo-wall");

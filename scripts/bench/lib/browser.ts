@@ -5,29 +5,17 @@
  * Android Chrome (which isolates only sites with logins): the CPU throttle and the network emulation
  * set on the page's DevTools session then apply to the iframe too.
  */
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../../lib/chromium.ts";
 
 export function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-      "--disable-site-isolation-trials",
-      // Also no top-chrome WebUI preloading (omnibox popup): it competes for the CPU while we measure.
-      "--disable-features=IsolateOrigins,site-per-process,PreloadTopChromeWebUI,WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup",
-      // localhost → IPv4 only, so that connection attempts do not first try ::1.
-      "--host-resolver-rules=MAP localhost 127.0.0.1",
-    ],
-  });
+  return launchChromium([
+    "--disable-site-isolation-trials",
+    // Also no top-chrome WebUI preloading (omnibox popup): it competes for the CPU while we measure.
+    "--disable-features=IsolateOrigins,site-per-process,PreloadTopChromeWebUI,WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup",
+    // localhost → IPv4 only, so that connection attempts do not first try ::1.
+    "--host-resolver-rules=MAP localhost 127.0.0.1",
+  ]);
 }
 
 /** A fresh context: empty HTTP cache, no cookies, no sockets shared with earlier runs. */
