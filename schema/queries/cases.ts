@@ -245,8 +245,13 @@ export function searchCondition(q: string): SQL {
   return ftsOrLike(text);
 }
 
+/** Whether a search uses the trigram index: three characters or more (trigrams need three). */
+function usesFullText(q: string): boolean {
+  return [...q.trim()].length >= 3;
+}
+
 function ftsOrLike(text: string): SQL {
-  if ([...text].length >= 3) {
+  if (usesFullText(text)) {
     const phrase = `"${text.replace(/"/g, '""')}"`;
     // The unary `+` keeps SQLite from driving the query by the matches' rowids: that plan fetches
     // every match and sorts them all (a system admin's inbox has no department index to walk
@@ -317,8 +322,9 @@ export async function listCases(
   limit: number,
   cursor?: { at: number; id: string },
 ): Promise<CaseRow[]> {
-  // Cases newer than the full-text index are indexed first, so a search sees every case.
-  if (filter.q) await catchUpSearchIndex(db);
+  // Cases newer than the full-text index are indexed first, so a search sees every case (a one- or
+  // two-character search reads the cases themselves and needs no index).
+  if (filter.q && usesFullText(filter.q)) await catchUpSearchIndex(db);
   const deptIds = scope.all ? [] : [...new Set(scope.deptIds)];
   if (scope.all || deptIds.length < 2) {
     return db
