@@ -230,7 +230,7 @@ export const spentChallenges = sqliteTable(
 );
 
 /**
- * How far the full-text index (`cases_fts`, migration 0002) has caught up with `cases`: every case
+ * How far the full-text index (`cases_fts`, migration 0006) has caught up with `cases`: every case
  * with `rowid <= upto` is indexed, newer ones are not yet. A submission does not index its case
  * (that was a quarter of its database work, BENCHMARKS.md §3); a search and the scheduled worker
  * index the new cases in one batch first (schema/queries/search-index.ts). One row, id 1.
@@ -238,6 +238,14 @@ export const spentChallenges = sqliteTable(
 export const searchIndexState = sqliteTable("search_index_state", {
   id: integer().primaryKey(),
   upto: integer().notNull(),
+});
+
+/**
+ * Indexed cases whose subject, body or reply changed since (the update trigger of migration 0006
+ * queues them): the next catch-up indexes them again from their current text.
+ */
+export const searchReindex = sqliteTable("search_reindex", {
+  caseRowid: integer().primaryKey(),
 });
 
 /** Leases that keep two runs of the same scheduled job from overlapping. */

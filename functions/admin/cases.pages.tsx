@@ -17,9 +17,10 @@ import {
 import { memberships, replyTemplates, users } from "../../schema/tables.ts";
 import { can } from "../auth/permissions.ts";
 import { applyCaseEvent, parseCaseEvent } from "../cases/case-events.ts";
+import { inboxPage } from "../cases/inbox.ts";
 import { readPersonal } from "../cases/personal-data.ts";
 import { audit } from "../lib/audit.ts";
-import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
+import { decodeCursor } from "../lib/cursor.ts";
 import type { AppEnv } from "../lib/env.ts";
 import { AppError } from "../lib/errors.ts";
 import { maskPersonalField } from "../lib/redact.ts";
@@ -156,12 +157,15 @@ casePages.get("/cases", async (c) => {
     cursor = undefined;
   }
   const limit = 30;
-  const rows = await listCases(
+  const {
+    rows: page,
+    next,
+    searchPending,
+  } = await inboxPage(
     c.get("db"),
     scope,
     {
       state,
-      q: search,
       from: from ? Date.parse(`${from}T00:00:00+08:00`) : undefined,
       to: to ? Date.parse(`${to}T00:00:00+08:00`) + 86_400_000 - 1 : undefined,
       assigneeId: mine ? c.get("staff")!.userId : undefined,
@@ -169,12 +173,10 @@ casePages.get("/cases", async (c) => {
       dueBefore: q.due === "overdue" ? today : undefined,
       dueBy: q.due === "soon" ? addWorkingDays(today, 2) : undefined,
     },
-    limit + 1,
+    search,
+    limit,
     cursor,
   );
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  const next = rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null;
   const keep = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== "cursor" && v));
   if (next) keep.set("cursor", next);
   return adminPage(
@@ -215,6 +217,12 @@ casePages.get("/cases", async (c) => {
           <button type="submit">筛选</button>
         </div>
       </form>
+      {searchPending ? (
+        <p class="notice" role="status">
+          还有约 {searchPending} 件新来信正在编入搜索索引，暂时搜不到；请稍后再搜。
+        </p>
+      ) : null}
+      {search ? <p class="muted">搜索结果按收到先后排列，最新的在前。</p> : null}
       <CaseTable rows={page} today={today} />
       {next ? (
         <p>

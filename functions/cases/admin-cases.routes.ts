@@ -1,15 +1,16 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import { translate } from "../../forms/messages.ts";
-import { type CaseRow, caseTimeline, findCaseInScope, listCases } from "../../schema/queries/cases.ts";
+import { type CaseRow, caseTimeline, findCaseInScope } from "../../schema/queries/cases.ts";
 import { scopeFor } from "../auth/permissions.ts";
 import { requireStaff } from "../auth/staff-auth.ts";
-import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
+import { decodeCursor } from "../lib/cursor.ts";
 import type { AppEnv, Env } from "../lib/env.ts";
 import { AppError } from "../lib/errors.ts";
 import { maskPersonalField } from "../lib/redact.ts";
 import { normalizeTrackingCode } from "../lib/tracking-code.ts";
 import { applyCaseEvent, parseCaseEvent } from "./case-events.ts";
+import { inboxPage } from "./inbox.ts";
 import { readPersonal } from "./personal-data.ts";
 
 export const adminCasesRoutes = new Hono<AppEnv>();
@@ -58,18 +59,18 @@ adminCasesRoutes.get("/cases", async (c) => {
   if (!parsed.success) throw queryError(parsed.issues);
   const q = parsed.output;
   const limit = Math.min(Math.max(Number(q.limit ?? 20), 1), PAGE_MAX);
-  const rows = await listCases(
+  const page = await inboxPage(
     c.get("db"),
     scopeFor(c.get("staff")!, "cases.read"),
-    { kind: q.kind, state: q.state, from: bound(q.from, false), to: bound(q.to, true), q: q.q },
-    limit + 1,
+    { kind: q.kind, state: q.state, from: bound(q.from, false), to: bound(q.to, true) },
+    q.q,
+    limit,
     decodeCursor(q.cursor),
   );
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
   return c.json({
-    items: page.map(summary),
-    nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    items: page.rows.map(summary),
+    nextCursor: page.next,
+    ...(page.searchPending ? { searchPending: page.searchPending } : {}),
   });
 });
 

@@ -184,6 +184,38 @@ describe("GET /api/v1/admin/cases", () => {
     expect(first.createdAt).toBe(new Date(base + 8000).toISOString());
   });
 
+  it("pages a search newest arrival first, for strings of one, two and more characters", async () => {
+    const dept = await freshDept("search");
+    const texts = ["夜间门诊太少", "门诊挂号难", "图书馆闭馆早", "希望增加门诊医生", "公交站没有遮雨棚"];
+    const codes: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      codes.push(await newCase(validOpinion({ subject: `来信${i}`, body: texts[i % 5]! }), dept.slug));
+    }
+    const auth = dept.staff.auth;
+    const newestFirst = (keep: (i: number) => boolean) => codes.filter((_, i) => keep(i)).reverse();
+    const withMenzhen = newestFirst((i) => [0, 1, 3].includes(i % 5));
+    const two = await walk(`?q=${encodeURIComponent("门诊")}&limit=4`, auth);
+    expect(two.codes).toEqual(withMenzhen);
+    expect(two.pages).toEqual([4, 4, 1]);
+    expect((await walk(`?q=${encodeURIComponent("馆")}&limit=2`, auth)).codes).toEqual(
+      newestFirst((i) => i % 5 === 2),
+    );
+    expect((await walk(`?q=${encodeURIComponent("增加门诊医")}`, auth)).codes).toEqual(
+      newestFirst((i) => i % 5 === 3),
+    );
+    expect((await walk(`?q=${encodeURIComponent("鲸")}`, auth)).codes).toEqual([]);
+    // A reply is searched too, once the case changed.
+    await applyEvent(codes[4]!, { type: "replied", text: "已协调公交公司加装雨棚" }, auth);
+    expect((await walk(`?q=${encodeURIComponent("公交公司")}`, auth)).codes).toEqual([codes[4]]);
+    // A listing's cursor given to a search starts it from the top (and the other way round).
+    const listed = await list("?limit=2", auth);
+    const fromListing = await list(
+      `?q=${encodeURIComponent("门诊")}&limit=2&cursor=${listed.nextCursor}`,
+      auth,
+    );
+    expect(fromListing.items.map((i) => i.trackingCode)).toEqual(withMenzhen.slice(0, 2));
+  });
+
   it("filters by state and kind", async () => {
     const dept = await freshDept("states");
     const codes: string[] = [];

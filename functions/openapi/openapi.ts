@@ -570,6 +570,12 @@ const schemas: Record<string, SchemaObject> = {
     properties: {
       items: { type: "array", items: schemaRef("CaseSummary") },
       nextCursor: { type: ["string", "null"] },
+      searchPending: {
+        type: "integer",
+        minimum: 1,
+        description:
+          "Only with `q`, when the search index had not yet taken in about this many new or changed cases (a large backlog, e.g. after an upgrade; the scheduled worker takes it in). Absent normally.",
+      },
     },
   },
   CaseDetail: {
@@ -1573,7 +1579,8 @@ const paths: Record<string, PathItemObject> = {
       operationId: "listCases",
       tags: ["staff"],
       summary: "Cases of the caller's departments, newest first",
-      description: "A system administrator sees every department.",
+      description:
+        "A system administrator sees every department. A listing is in creation order; a search (`q`) in order of arrival, which is the same but for cases stored within the same few milliseconds. A cursor belongs to its kind of page: a listing's cursor given to a search starts the search from the top.",
       security: bearer,
       parameters: [
         { name: "kind", in: "query", schema: { type: "string", enum: ["opinion", "disclosure"] } },
@@ -1601,7 +1608,7 @@ const paths: Record<string, PathItemObject> = {
           name: "q",
           in: "query",
           description:
-            "Search in subject and body (1–100 characters; a tracking code also matches the case exactly).",
+            "Search subject, body and reply for this exact substring, of any length (1–100 characters; Chinese needs no spaces). A tracking code (any case, spaces or dashes) finds its case alone.",
           schema: { type: "string", minLength: 1, maxLength: 100 },
           example: "门诊",
         },

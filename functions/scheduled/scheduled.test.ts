@@ -6,6 +6,7 @@ import {
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDb } from "../../schema/db.ts";
+import { searchPhrase } from "../../schema/search-catch-up.ts";
 import worker from "../index.ts";
 import { releaseLease, takeLease } from "./lease.ts";
 import { IDEMPOTENCY_RETENTION_MS } from "./scheduled.ts";
@@ -44,8 +45,11 @@ describe("scheduled worker", () => {
 
   it("brings the full-text index up to date with the cases that arrived since the last run", async () => {
     const match = async () =>
-      (await env.DB.prepare("SELECT rowid FROM cases_fts WHERE cases_fts MATCH '\"夜间门诊\"'").all()).results
-        .length;
+      (
+        await env.DB.prepare("SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?")
+          .bind(searchPhrase("夜间门诊"))
+          .all()
+      ).results.length;
     await env.DB.prepare(
       "INSERT INTO cases (id, dept_id, form_id, kind, tracking_code, state, subject, body, answers, due_date, created_at, updated_at) VALUES ('s1','d','f','opinion','SSSSSSSSSSSS','received','建议','希望增设夜间门诊','{}','2026-12-01',1,1)",
     ).run();

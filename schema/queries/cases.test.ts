@@ -8,10 +8,11 @@
  */
 
 import { env } from "cloudflare:test";
+import { getTableColumns, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatTrackingCode } from "../../functions/lib/tracking-code.ts";
 import { createDb } from "../db.ts";
-import { SEARCH_CATCH_UP_SQL } from "../search-catch-up.ts";
+import { SEARCH_MOVE_SQL, SEARCH_READ_SQL, SEARCH_WRITE_SQL } from "../search-catch-up.ts";
 import { cases } from "../tables.ts";
 import {
   type CaseFilter,
@@ -21,6 +22,7 @@ import {
   listCases,
   type NewCase,
   type Scope,
+  searchCases,
 } from "./cases.ts";
 
 const A = "dept-a";
@@ -31,11 +33,13 @@ const D = "dept-d";
 
 const BASE = Date.parse("2026-03-02T01:00:00Z");
 const STATES = ["received", "assigned", "replied", "closed"];
-const LONG = "医疗机构监督"; // three or more characters: the trigram index
-const SHORT = "门诊"; // two characters: the LIKE fallback
+const LONG = "医疗机构监督";
+const SHORT = "门诊"; // two characters, as most Chinese words staff search for
 const ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
 const seeded: CaseRow[] = [];
+/** Each seeded case's rowid: the order of arrival a search returns, newest first. */
+const rowids = new Map<string, number>();
 
 function trackingCode(i: number): string {
   let code = "";
@@ -60,7 +64,7 @@ function seedRows(): NewCase[] {
       state: STATES[i % STATES.length]!,
       subject,
       body: i % 11 === 0 ? `周末${SHORT}时间太短` : "社区卫生服务中心周末只开半天",
-      // Found by the trigram index (subject, body and reply) but not by the LIKE fallback (subject, body).
+      // Found in a reply too.
       replyText: i % 9 === 0 ? `已转${LONG}机构处理` : null,
       answers: {},
       dueDate: "2026-03-20",
@@ -73,31 +77,45 @@ function seedRows(): NewCase[] {
 
 /** What a listing must return, worked out without SQL: the scope, the filters, newest first, id desc. */
 function expected(scope: Scope, f: CaseFilter): CaseRow[] {
-  const has = (r: CaseRow, text: string, withReply: boolean) =>
-    r.subject.includes(text) || r.body.includes(text) || (withReply && (r.replyText ?? "").includes(text));
-  const matchesQ = (r: CaseRow, q: string) => {
-    const text = q.trim();
-    const code = text.replace(/[\s-]/g, "").toUpperCase();
-    const byText = [...text].length >= 3 ? has(r, text, true) : has(r, text, false);
-    return /^[2-9A-HJ-NP-Z]{12}$/.test(code) ? r.trackingCode === code || byText : byText;
-  };
+  return seeded
+    .filter((r) => inScopeAndFilters(r, scope, f))
+    .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+}
+
+function inScopeAndFilters(r: CaseRow, scope: Scope, f: CaseFilter): boolean {
+  return (
+    (scope.all || scope.deptIds.includes(r.deptId)) &&
+    (!f.kind || r.kind === f.kind) &&
+    (!f.state || r.state === f.state) &&
+    (f.from === undefined || r.createdAt >= f.from) &&
+    (f.to === undefined || r.createdAt <= f.to)
+  );
+}
+
+/**
+ * What a search must return: a tracking code's case alone when it is in scope and passes the filters;
+ * otherwise every case whose subject, body or reply contains the string, newest arrival (rowid) first.
+ */
+function expectedSearch(scope: Scope, q: string, f: CaseFilter): CaseRow[] {
+  const code = q.trim().replace(/[\s-]/g, "").toUpperCase();
+  const hit = seeded.find((r) => r.trackingCode === code && inScopeAndFilters(r, scope, f));
+  if (hit) return [hit];
+  const text = q.trim();
   return seeded
     .filter(
       (r) =>
-        (scope.all || scope.deptIds.includes(r.deptId)) &&
-        (!f.kind || r.kind === f.kind) &&
-        (!f.state || r.state === f.state) &&
-        (f.from === undefined || r.createdAt >= f.from) &&
-        (f.to === undefined || r.createdAt <= f.to) &&
-        (!f.q || matchesQ(r, f.q)),
+        inScopeAndFilters(r, scope, f) &&
+        (r.subject.includes(text) || r.body.includes(text) || (r.replyText ?? "").includes(text)),
     )
-    .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    .sort((a, b) => rowids.get(b.id)! - rowids.get(a.id)!);
 }
 
 interface Statement {
   sql: string;
   params: unknown[];
 }
+
+const CATCH_UP: string[] = [...SEARCH_READ_SQL, ...SEARCH_WRITE_SQL, SEARCH_MOVE_SQL];
 
 /**
  * The pool's D1, recording every statement drizzle binds (it binds each one, with or without
@@ -115,7 +133,7 @@ function recordingD1(sink: Statement[]): D1Database {
             get(t, k) {
               if (k === "bind") {
                 return (...params: unknown[]) => {
-                  if (!(SEARCH_CATCH_UP_SQL as readonly string[]).includes(sql)) sink.push({ sql, params });
+                  if (!CATCH_UP.includes(sql)) sink.push({ sql, params });
                   return t.bind(...params);
                 };
               }
@@ -146,6 +164,21 @@ async function walk(scope: Scope, f: CaseFilter, limit = 7, sink: Statement[] = 
   }
 }
 
+/** Every page of a search, `limit` at a time, each next page after the last row's search key. */
+async function walkSearch(scope: Scope, q: string, f: CaseFilter, limit = 7, sink: Statement[] = []) {
+  const db = createDb(recordingD1(sink));
+  const pages: CaseRow[][] = [];
+  let after: number | undefined;
+  for (;;) {
+    const { rows, pending } = await searchCases(db, scope, q, f, limit, after);
+    expect(pending).toBe(0);
+    pages.push(rows.map(({ searchKey: _, ...r }) => r));
+    expect(pages.length).toBeLessThan(30);
+    if (rows.length < limit) return pages;
+    after = rows.at(-1)!.searchKey;
+  }
+}
+
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -159,7 +192,14 @@ beforeAll(async () => {
   // One row per statement: 23 columns a row, and D1 binds at most 100 parameters a statement.
   const [first, ...rest] = rows.map((r) => db.insert(cases).values(r));
   await db.batch([first!, ...rest]);
-  seeded.push(...(await db.select().from(cases).all()));
+  const stored = await db
+    .select({ ...getTableColumns(cases), rowid: sql<number>`rowid` })
+    .from(cases)
+    .all();
+  for (const { rowid, ...r } of stored) {
+    seeded.push(r);
+    rowids.set(r.id, rowid);
+  }
   expect(seeded).toHaveLength(66);
 });
 
@@ -175,16 +215,28 @@ const FILTERS: [string, CaseFilter][] = [
   ["state", { state: "received" }],
   ["kind", { kind: "disclosure" }],
   ["from/to", { from: BASE + 2000, to: BASE + 6000 }],
-  ["q, trigram", { q: LONG }],
-  ["q, two characters", { q: SHORT }],
-  ["q, a tracking code", { q: formatTrackingCode(trackingCode(25)) }],
+  ["everything at once", { state: "replied", kind: "opinion", from: BASE + 1000, to: BASE + 7000 }],
+  ["everything, found nowhere", { state: "closed", kind: "disclosure", from: BASE + 1000, to: BASE + 1000 }],
+];
+
+const SEARCHES: [string, string, CaseFilter][] = [
+  ["six characters", LONG, {}],
+  ["two characters", SHORT, {}],
+  ["one character", "周", {}],
+  ["in replies only", "已转", {}],
+  ["found nowhere", "图书馆", {}],
+  ["one character found nowhere", "馆", {}],
+  ["a tracking code", formatTrackingCode(trackingCode(25)), {}],
+  ["a tracking code, lower case with spaces", ` ${trackingCode(30).toLowerCase()} `, {}],
   [
-    "everything at once",
-    { state: "replied", kind: "opinion", from: BASE + 1000, to: BASE + 7000, q: "医疗机构" },
+    "with every filter",
+    "医疗机构",
+    { state: "replied", kind: "opinion", from: BASE + 1000, to: BASE + 7000 },
   ],
   [
-    "everything, found nowhere",
-    { state: "closed", kind: "opinion", from: BASE, to: BASE + 8000, q: "图书馆" },
+    "with filters that leave nothing",
+    SHORT,
+    { state: "closed", kind: "disclosure", from: BASE + 1000, to: BASE + 1000 },
   ],
 ];
 
@@ -200,9 +252,22 @@ describe("listCases: every scope returns what the naive query returns", () => {
     }
     // All filters at once still select cases in each of A, B and C.
     const combined = expected({ all: true }, FILTERS.at(-2)![1]);
-    expect(new Set(combined.map((r) => r.deptId))).toEqual(new Set([A, B, C]));
-    // Trigram search also finds replies; the two-character fallback does not look at them.
-    expect(expected({ all: true }, { q: LONG }).some((r) => !r.subject.includes(LONG))).toBe(true);
+    const depts = new Set(combined.map((r) => r.deptId));
+    expect([A, B, C].every((d) => depts.has(d))).toBe(true);
+    expect(expected({ all: true }, FILTERS.at(-1)![1])).toEqual([]);
+    for (const [name, q, f] of SEARCHES) {
+      const found = expectedSearch({ all: false, deptIds: [A, B, C] }, q, f).length;
+      if (name.includes("nowhere") || name.includes("leave nothing")) expect(found, name).toBe(0);
+      else expect(found, name).toBeGreaterThan(0);
+    }
+    // Some cases are found only by their reply, and arrival order is not date order (so the
+    // comparisons below tell the two apart).
+    expect(expectedSearch({ all: true }, LONG, {}).some((r) => !r.subject.includes(LONG))).toBe(true);
+    const byArrival = expectedSearch({ all: true }, SHORT, {}).map((r) => r.id);
+    const byDate = expected({ all: true }, {})
+      .filter((r) => byArrival.includes(r.id))
+      .map((r) => r.id);
+    expect(byArrival).not.toEqual(byDate);
   });
 
   for (const [scopeName, scope] of SCOPES) {
@@ -214,6 +279,29 @@ describe("listCases: every scope returns what the naive query returns", () => {
       });
     }
   }
+
+  for (const [scopeName, scope] of SCOPES) {
+    for (const [searchName, q, f] of SEARCHES) {
+      it(`${scopeName}, search ${searchName}: pages of 7 newest arrival first, without gaps or duplicates`, async () => {
+        const want = expectedSearch(scope, q, f).map((r) => r.id);
+        const pages = await walkSearch(scope, q, f);
+        expect(pages.map((p) => p.map((r) => r.id))).toEqual(chunk(want, 7));
+      });
+    }
+  }
+
+  it("searches within more departments than D1 binds parameters, with one parameter for them all", async () => {
+    const many = [...Array.from({ length: 147 }, (_, i) => `unit-${i}`), C, A, B];
+    const sink: Statement[] = [];
+    const pages = await walkSearch({ all: false, deptIds: many }, SHORT, {}, 7, sink);
+    expect(pages.map((p) => p.map((r) => r.id))).toEqual(
+      chunk(
+        expectedSearch({ all: false, deptIds: [A, B, C] }, SHORT, {}).map((r) => r.id),
+        7,
+      ),
+    );
+    for (const st of sink) expect(st.params.length).toBeLessThanOrEqual(D1_MAX_PARAMS);
+  });
 
   it("returns whole rows, as a one-department listing does", async () => {
     const [one] = await walk({ all: false, deptIds: [A] }, {}, 100);
@@ -236,7 +324,7 @@ describe("listCases: every scope returns what the naive query returns", () => {
   it("splits more departments than one statement can take into statements of five branches, 100 parameters at most", async () => {
     // A bureau's leadership over many units: A, B and C among 150 departments, most of them without cases.
     const many = [...Array.from({ length: 147 }, (_, i) => `unit-${i}`), C, A, B];
-    for (const f of [{}, FILTERS.at(-2)![1], { state: "assigned" }]) {
+    for (const f of [{}, FILTERS.at(-3)![1], { state: "assigned" }]) {
       const sink: Statement[] = [];
       const scope: Scope = { all: false, deptIds: many };
       const pages = await walk(scope, f, 7, sink);
@@ -268,24 +356,59 @@ describe("listCases: query plans", () => {
     ["first page", {}, false],
     ["filtered page (state)", { state: "received" }, false],
     ["deep page (cursor)", {}, true],
-    ["search", { q: LONG }, false],
-    ["search, two characters", { q: SHORT }, false],
     ["filtered page (kind) from/to", { kind: "opinion", from: BASE, to: BASE + 5000 }, false],
   ];
 
-  it("the full-text catch-up before a search reads only the rowids past the index", async () => {
-    const [insert] = SEARCH_CATCH_UP_SQL;
-    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${insert}`).bind(5000).all<{ detail: string }>();
-    const details = plan.results.map((r) => r.detail);
-    expect(
-      details.some((d) => /SEARCH cases USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/.test(d)),
-      details.join("; "),
-    ).toBe(true);
-    expect(
-      details.some((d) => /^SCAN cases\b/.test(d)),
-      details.join("; "),
-    ).toBe(false);
+  it("the full-text catch-up before a search reads only the rowids past the index, and the queue", async () => {
+    for (const [q, want] of [
+      [SEARCH_READ_SQL[1], /SEARCH cases USING INTEGER PRIMARY KEY \(rowid>\?\)/],
+      [SEARCH_READ_SQL[2], /SEARCH c USING INTEGER PRIMARY KEY \(rowid=\?\)/],
+    ] as const) {
+      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${q}`).bind(500).all<{ detail: string }>();
+      const details = plan.results.map((r) => r.detail);
+      expect(
+        details.some((d) => want.test(d)),
+        details.join("; "),
+      ).toBe(true);
+      expect(
+        details.some((d) => /^SCAN (cases|c)\b/.test(d) || /TEMP B-TREE/.test(d)),
+        details.join("; "),
+      ).toBe(false);
+    }
   });
+
+  for (const [scopeName, scope] of [
+    ...PLAN_SCOPES.map(([n, s]) => [n, s] as const),
+    [
+      "150 departments",
+      { all: false, deptIds: [...Array.from({ length: 147 }, (_, i) => `unit-${i}`), A, B, C] },
+    ],
+  ] as const) {
+    for (const [queryName, q, f, after] of [
+      ["search", LONG, {}, undefined],
+      ["search, one character, filtered, next page", "周", { state: "received" }, 40],
+    ] as const) {
+      it(`${scopeName}, ${queryName}: walks the index's matches newest first into cases by rowid, no sort`, async () => {
+        const sink: Statement[] = [];
+        await searchCases(createDb(recordingD1(sink)), scope as Scope, q, f as CaseFilter, 21, after);
+        expect(sink).toHaveLength(1);
+        const { sql: text, params } = sink[0]!;
+        const plan = (
+          await env.DB.prepare(`EXPLAIN QUERY PLAN ${text}`)
+            .bind(...params)
+            .all<{ detail: string }>()
+        ).results.map((r) => r.detail);
+        const why = plan.join("\n");
+        // The index first (in rowid order: no sort of the matches), each match's case by rowid.
+        expect(plan[0], why).toMatch(/^SCAN cases_fts VIRTUAL TABLE INDEX/);
+        expect(plan[1], why).toBe("SEARCH cases USING INTEGER PRIMARY KEY (rowid=?)");
+        expect(
+          plan.filter((l) => /TEMP B-TREE|^SCAN cases\b/.test(l)),
+          why,
+        ).toEqual([]);
+      });
+    }
+  }
 
   async function planOf(scope: Scope, f: CaseFilter, cursor: boolean): Promise<string[]> {
     const sink: Statement[] = [];

@@ -1,6 +1,21 @@
-import { type AnyColumn, and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
-import { unionAll } from "drizzle-orm/sqlite-core";
+import {
+  type AnyColumn,
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  inArray,
+  lt,
+  lte,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
+import { integer, sqliteTable, unionAll } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db.ts";
+import { searchPhrase } from "../search-catch-up.ts";
 import { caseEvents, cases, idempotencyKeys } from "../tables.ts";
 import { catchUpSearchIndex } from "./search-index.ts";
 
@@ -217,8 +232,6 @@ export interface CaseFilter {
   /** Inclusive bounds on the creation time (epoch ms). */
   from?: number | undefined;
   to?: number | undefined;
-  /** Full-text query over subject, body and reply (Chinese substrings), or a tracking code. */
-  q?: string | undefined;
   assigneeId?: string | undefined;
   /** Only open cases whose due date is before this Beijing day (overdue) … */
   dueBefore?: string | undefined;
@@ -231,54 +244,36 @@ export interface CaseFilter {
 /** States in which a case still waits for the department's answer. */
 export const OPEN_STATES = ["received", "assigned"];
 
+/** A tracking code as staff may type it (spaces, dashes, lower case), or null. */
+function trackingCodeIn(q: string): string | null {
+  const code = q.trim().replace(/[\s-]/g, "").toUpperCase();
+  return /^[2-9A-HJ-NP-Z]{12}$/.test(code) ? code : null;
+}
+
 /**
- * The search condition. Three or more characters use the trigram FTS index; one or two characters
- * (common in Chinese: 医保, 门诊) cannot use trigrams and fall back to LIKE within the already
- * narrowed department range. A tracking code matches exactly.
+ * The contentless full-text index (migration 0006) as drizzle sees it: only its rowid (the case's
+ * rowid) can be read. Not in tables.ts, so drizzle-kit never tries to create it.
  */
-export function searchCondition(q: string): SQL {
-  const text = q.trim();
-  const code = text.replace(/[\s-]/g, "").toUpperCase();
-  if (/^[2-9A-HJ-NP-Z]{12}$/.test(code)) {
-    return or(eq(cases.trackingCode, code), ftsOrLike(text))!;
-  }
-  return ftsOrLike(text);
-}
+const casesFts = sqliteTable("cases_fts", { rowid: integer("rowid").notNull() });
 
-/** Whether a search uses the trigram index: three characters or more (trigrams need three). */
-function usesFullText(q: string): boolean {
-  return [...q.trim()].length >= 3;
-}
-
-function ftsOrLike(text: string): SQL {
-  if (usesFullText(text)) {
-    const phrase = `"${text.replace(/"/g, '""')}"`;
-    // The unary `+` keeps SQLite from driving the query by the matches' rowids: that plan fetches
-    // every match and sorts them all (a system admin's inbox has no department index to walk
-    // instead). Walking the inbox's index in date order and checking each case against the matches
-    // stops at the page's end.
-    return sql`+${cases}.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase})`;
-  }
-  const like = `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-  return sql`(${cases.subject} LIKE ${like} ESCAPE '\\' OR ${cases.body} LIKE ${like} ESCAPE '\\')`;
-}
-
-/** The conditions of an inbox page other than the scope: filters and the keyset cursor. */
+/** The conditions of an inbox page other than the scope and the search: filters and the keyset cursor. */
 function pageConditions(
   filter: CaseFilter,
   cursor: { at: number; id: string } | undefined,
 ): (SQL | undefined)[] {
+  return [...filterConditions(filter), cursor ? keysetBefore(cases.createdAt, cursor) : undefined];
+}
+
+function filterConditions(filter: CaseFilter): (SQL | undefined)[] {
   return [
     filter.kind ? eq(cases.kind, filter.kind as CaseRow["kind"]) : undefined,
     filter.state ? eq(cases.state, filter.state) : undefined,
     filter.from !== undefined ? gte(cases.createdAt, filter.from) : undefined,
     filter.to !== undefined ? lte(cases.createdAt, filter.to) : undefined,
-    filter.q ? searchCondition(filter.q) : undefined,
     filter.assigneeId ? eq(cases.assigneeId, filter.assigneeId) : undefined,
     filter.open ? inArray(cases.state, OPEN_STATES) : undefined,
     filter.dueBefore ? lt(cases.dueDate, filter.dueBefore) : undefined,
     filter.dueBy ? lte(cases.dueDate, filter.dueBy) : undefined,
-    cursor ? keysetBefore(cases.createdAt, cursor) : undefined,
   ];
 }
 
@@ -322,9 +317,6 @@ export async function listCases(
   limit: number,
   cursor?: { at: number; id: string },
 ): Promise<CaseRow[]> {
-  // Cases newer than the full-text index are indexed first, so a search sees every case (a one- or
-  // two-character search reads the cases themselves and needs no index).
-  if (filter.q && usesFullText(filter.q)) await catchUpSearchIndex(db);
   const deptIds = scope.all ? [] : [...new Set(scope.deptIds)];
   if (scope.all || deptIds.length < 2) {
     return db
@@ -361,6 +353,79 @@ export async function listCases(
     .flat()
     .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
     .slice(0, limit);
+}
+
+/** A page of search results: newest arrival first, each with its place in that order for the next page. */
+export interface SearchPage {
+  rows: (CaseRow & { searchKey: number })[];
+  /** Cases not yet in the index when the search ran (it indexes at most SEARCH_INDEX_PER_REQUEST first). */
+  pending: number;
+}
+
+/** Cases a search indexes before it runs, at most: the scheduled worker takes a larger backlog. */
+export const SEARCH_INDEX_PER_REQUEST = 2000;
+
+/**
+ * A search over subject, body and reply (exact substrings of any length, schema/search-catch-up.ts),
+ * or a tracking code, within a scope and the filters; the newest arrivals first (rowid order: the
+ * order in which cases were stored, which is their `createdAt` order but for cases stored within the
+ * same few milliseconds).
+ *
+ * The query is driven by the index, newest rowid first: FTS5 walks the matches in descending rowid
+ * order, each is joined to its case by rowid and checked against the scope and the filters, and the
+ * walk stops at the page's end. A search therefore reads the page's matches (more when the scope or
+ * the filters leave out many of them), never every match and never every case of the department;
+ * a string found nowhere costs one look-up in the index. (Walking the department's date index and
+ * testing each case against the set of all matches instead costs every match, 1 case in 8 of a
+ * million for a common word, or every case of the department when the string is found nowhere:
+ * BENCHMARKS.md §4.) `CROSS JOIN` keeps SQLite from putting `cases` in the outer loop.
+ *
+ * A tracking code finds its case alone, when it is in scope and passes the filters.
+ */
+export async function searchCases(
+  db: Db,
+  scope: Scope,
+  q: string,
+  filter: CaseFilter,
+  limit: number,
+  after?: number,
+): Promise<SearchPage> {
+  const code = trackingCodeIn(q);
+  if (code && after === undefined) {
+    const hit = await db
+      .select()
+      .from(cases)
+      .where(and(eq(cases.trackingCode, code), inScope(scope), ...filterConditions(filter)))
+      .get();
+    if (hit) return { rows: [{ ...hit, searchKey: 0 }], pending: 0 };
+  }
+  const phrase = searchPhrase(q);
+  if (!phrase) return { rows: [], pending: 0 };
+  // Cases newer than the index (or changed since) are indexed first, so a search sees them.
+  const { pending } = await catchUpSearchIndex(db, { maxCases: SEARCH_INDEX_PER_REQUEST });
+  const deptIds = scope.all ? [] : [...new Set(scope.deptIds)];
+  const rows = await db
+    .select({ ...getTableColumns(cases), searchKey: casesFts.rowid })
+    .from(casesFts)
+    .crossJoin(cases)
+    .where(
+      and(
+        sql`${casesFts} MATCH ${phrase}`,
+        eq(sql`${cases}.rowid`, casesFts.rowid),
+        after !== undefined ? lt(casesFts.rowid, after) : undefined,
+        scope.all
+          ? undefined
+          : deptIds.length === 1
+            ? eq(cases.deptId, deptIds[0]!)
+            : // One parameter whatever the number of departments (D1 binds at most 100).
+              sql`${cases.deptId} IN (SELECT value FROM json_each(${JSON.stringify(deptIds)}))`,
+        ...filterConditions(filter),
+      ),
+    )
+    .orderBy(desc(casesFts.rowid))
+    .limit(limit)
+    .all();
+  return { rows, pending };
 }
 
 export async function findCaseInScope(db: Db, scope: Scope, trackingCode: string): Promise<CaseRow | null> {

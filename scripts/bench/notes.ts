@@ -155,31 +155,42 @@ database is not on the Worker's thread, so the ratio there need not resemble thi
     \`cases_state_created_idx\` and \`cases_kind_created_idx\` (migration 0003_inbox_indexes; creating
     them on the 1M state took about 7 s). A first page walks \`cases_created_idx\` from the newest case
     and stops at the page's end.
-  - search: the full-text condition is now \`+rowid IN (…matches…)\`. Without the unary plus SQLite drove a
-    system admin's search by the matches' rowids and sorted all of them (10 000 matches at 1M for the
-    1-in-100 term); now every scope walks its index in date order and checks each case against the
-    matches, as one department always did.
-  Growth 10k → 1M is now within 0.7×–1.3× for the first, filtered, deep and search pages of both (the
-  table above; the plans assert the same in local D1 in schema/queries/cases.test.ts). The second
+  Growth 10k → 1M is now within 0.7×–1.3× for the first, filtered and deep pages of both (the table
+  above; the plans assert the same in local D1 in schema/queries/cases.test.ts). The second
   department of the benchmark's two-department user has no cases; on a copy of the 100k state with the
   cases spread evenly over three departments, the first page of all three took 0.38 ms in node:sqlite
   against 166 ms with \`IN (…)\` (same rows). The price is three more index entries per new case.
-- **Two-character search (known limit).** Shorter than three characters the trigram index cannot help and
-  the search falls back to LIKE over the department's cases in date order: quick when the term is common,
-  a scan of the whole department when it is rare or absent (the "found nowhere" row). Options: require
-  three characters for the LIKE fallback beyond a date window, or bound the fallback to the newest N cases
-  and say so in the answer.
-- **Common search terms** go through the trigram index but then filter the department's cases in date
-  order against the list of matches; the cost follows the number of matches.
+- **Search of every length, driven by the index (fixed 2026-11-22, migration 0006).** Until then a search
+  walked the department's date index and tested each case against the list of all matches
+  (\`+rowid IN (SELECT rowid FROM cases_fts WHERE … MATCH …)\`), and one or two characters fell back to
+  LIKE. Measured at 1M cases (node:sqlite on the bench state, the query alone): 63 ms for a term in 1 case
+  in 8 (the list of 125,000 matches is built first; 4.0× the 10k figure through the Worker), 170 ms for a
+  three-character term found nowhere, and 814 ms p50 through the Worker for two characters found nowhere
+  (the LIKE walk read the whole department: 34×). Those rows were then marked "not a budget"; the budget
+  speaks of "a search", so they now count, with a one-character search, a filtered search and a
+  five-character miss beside them. Changed:
+  - the index stores each text with a separator (U+E000) around every character, so that the trigram
+    tokenizer indexes every character and every pair: one character is one token, two characters one
+    pair, n characters a phrase of 2n−3 tokens, still exact substring matching (schema/search-catch-up.ts;
+    Chinese words are mostly two characters, so this is the common search, not an edge case). It is a
+    contentless FTS5 table (contentless_delete): SQL cannot separate characters, so the catch-up reads the
+    new or changed cases into the Worker, separates them and writes them back (schema/queries/search-index.ts),
+    indexing a case only from the version it read (id and \`rev\`), and an update queues an indexed case
+    for re-indexing (\`search_reindex\`);
+  - the query is driven by the index: \`FROM cases_fts CROSS JOIN cases … ORDER BY cases_fts.rowid DESC
+    LIMIT n\` walks the matches newest first, joins each to its case by rowid, checks scope and filters, and
+    stops at the page's end (the same for one, several or every department; several departments are one
+    JSON parameter). The same query on the 1M state: 0.30 ms, 0.38 ms and 0.04 ms for the three cases
+    above. Search results are in order of arrival (rowid), which is creation order but for cases stored
+    within the same few milliseconds; a search's cursor is its rowid. A tracking code is a direct lookup.
+  The bench seeds cases oldest first now, as they arrive. The 1M state with this index is 3.09 GB
+  (2.77 GB with the trigram index of the plain texts), and building the index from scratch took 181 s.
 - **A write per read (fixed 2026-11-22).** Every staff API request wrote \`api_tokens.last_used_at\`.
   principalForToken (schema/queries/staff.ts) now writes it at most once a minute, as sessions do with
   \`last_seen_at\`: an inbox page costs no write.
-- **Still walking or sorting (known limits, unchanged).** A search that matches fewer cases than a page
-  walks the whole range: a tracking code (\`tracking_code = ? OR …\`, one match at most) or a rare term
-  reads the department's index to its end, like the two-character miss above, and for a system admin the
-  whole table. With several departments each branch evaluates the full-text match again (one
-  \`LIST SUBQUERY\` per branch), so a common term costs its matches once per department. The dashboard's
-  and the admin pages' \`open\`/\`due\` filters (\`state IN (…)\` with a due date) use
+- **Still walking or sorting (known limits).** A search with filters or a scope that leave out most of
+  its matches reads those matches until a page is full (bounded by the number of matches, never by the
+  table). The dashboard's and the admin pages' \`open\`/\`due\` filters (\`state IN (…)\` with a due date) use
   \`cases_dept_due_idx\` and sort what they find, and "mine" (\`assignee_id\`) walks the department.
 
 **CPU.** No \`BENCH_TIMING\` middleware was added and functions/app.ts is unchanged: timers inside workerd
@@ -202,9 +213,10 @@ The drizzle client is built once per D1 binding and isolate (schema/db.ts).
   measured on the placeholder page and must be re-checked when the forms exist.
 - Whether the first request on a fresh isolate (over 10 ms of CPU here, mostly lazy compilation) trips the
   free plan's limit on Cloudflare can only be seen deployed (Workers Logs show \`cpuTimeMs\` per request).
-- Search bounds (above, "Still walking or sorting"): answer a tracking code by a direct lookup, and
-  bound the walk of a search that finds fewer cases than a page.
+- After an upgrade to migration 0006 a large database is searchable only as the scheduled worker
+  re-indexes it (50,000 cases a run, every ten minutes; a search indexes at most 2,000 first and says how
+  many are still pending).
 - The 10k → 1M growth is measured on local D1 (SQLite in workerd on this disk). Production D1 adds a
-  network round trip per query and has its own limits (e.g. 30 s per query; a query that reads the whole
-  department, like the two-character miss, would read 1M rows).
+  network round trip per query and has its own limits (e.g. 30 s per query), and whether production D1's
+  SQLite takes \`contentless_delete\` (SQLite 3.43; local D1 does) can only be seen deployed.
 `;

@@ -11,6 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { OPINION_KINDS } from "../../../forms/builtin/opinion.ts";
+import {
+  SEARCH_MOVE_SQL,
+  SEARCH_READ_SQL,
+  SEARCH_WRITE_SQL,
+  searchWriteChunks,
+  type UnindexedCase,
+} from "../../../schema/search-catch-up.ts";
 import { builtinFormsSql, departmentSql } from "../../lib/bootstrap-sql.ts";
 import { wrangler } from "../../lib/d1.ts";
 import { STATE_ROOT } from "./servers.ts";
@@ -177,15 +184,19 @@ const FILLER =
 
 /** Terms the search benchmark looks for, and how often the seed puts them into a body. */
 export const SEARCH_TERMS = {
-  /** In 1 body of `longEvery`: the trigram index (three or more characters). */
+  /** In 1 body of `longEvery`. */
   long: "医疗机构监督",
   longEvery: 100,
-  /** A topic of 1 case in 8: many matches through the trigram index. */
+  /** A topic of 1 case in 8: many matches. */
   common: "门诊时间",
-  /** Two characters (no trigram): the LIKE fallback, matching 1 case in 8. */
+  /** Two characters (a word, as most searches are), matching 1 case in 8. */
   short: "门诊",
-  /** Two characters found nowhere: the LIKE fallback reads the whole department. */
+  /** One character, in every case (the filler text). */
+  one: "办",
+  /** Two characters found nowhere. */
   miss: "蓝鲸",
+  /** Five characters found nowhere, though each pair of them is common. */
+  missLong: "门诊时监督",
 } as const;
 
 export interface SeedCase {
@@ -242,9 +253,21 @@ const CASE_COLUMNS =
   "id, dept_id, form_id, kind, tracking_code, state, category, subject, body, answers, consent_publish, published, due_date, reply_text, replied_at, published_at, lang, rev, created_at, updated_at";
 
 /** Inserts cases `from`..`to-1` through node:sqlite (one transaction per 20 000 rows). */
+/**
+ * Inserts seed cases `from` ≤ i < `to` (case i is i steps older than the newest). With `arrival`, the
+ * oldest first, as cases arrive (rowids then grow with the creation time, as in the product).
+ */
 export function insertCasesSqlite(
   db: DatabaseSync,
-  o: { formId: string; from: number; to: number; newest: number; stepMs: number; tag: string },
+  o: {
+    formId: string;
+    from: number;
+    to: number;
+    newest: number;
+    stepMs: number;
+    tag: string;
+    arrival?: boolean;
+  },
   progress?: (done: number) => void,
 ): void {
   const stmt = db.prepare(
@@ -254,7 +277,8 @@ export function insertCasesSqlite(
   for (let start = o.from; start < o.to; start += CHUNK) {
     db.exec("BEGIN");
     const end = Math.min(start + CHUNK, o.to);
-    for (let i = start; i < end; i++) {
+    for (let k = start; k < end; k++) {
+      const i = o.arrival ? o.to - 1 - (k - o.from) : k;
       const c = seedCase(i, o.newest, o.stepMs, o.tag);
       stmt.run(
         c.id,
@@ -292,11 +316,14 @@ export function casesSql(o: {
   newest: number;
   stepMs: number;
   tag: string;
+  /** The oldest first (see insertCasesSqlite). */
+  arrival?: boolean;
 }): string {
   const out: string[] = [];
   for (let start = o.from; start < o.to; start += 50) {
     const rows: string[] = [];
-    for (let i = start; i < Math.min(start + 50, o.to); i++) {
+    for (let k = start; k < Math.min(start + 50, o.to); k++) {
+      const i = o.arrival ? o.to - 1 - (k - o.from) : k;
       const c = seedCase(i, o.newest, o.stepMs, o.tag);
       rows.push(
         `(${[c.id, DEMO_DEPT_ID, o.formId, "opinion", c.trackingCode, c.state, c.category, c.subject, c.body, c.answers, c.published, c.published, c.dueDate, c.replyText, c.repliedAt, c.publishedAt, "zh-CN", "seed", c.createdAt, c.repliedAt ?? c.createdAt].map(q).join(",")})`,
@@ -310,3 +337,27 @@ export function casesSql(o: {
 /** Each seeded case's first timeline event, in one statement. */
 export const SEED_EVENTS_SQL = `INSERT INTO case_events (case_id, dept_id, type, data, public, created_at)
 SELECT id, dept_id, 'received', '{}', 1, created_at FROM cases WHERE rev = 'seed' AND id NOT IN (SELECT case_id FROM case_events)`;
+
+/**
+ * Brings the full-text index up to date as the Worker's catch-up does (schema/queries/search-index.ts),
+ * with the same statements and the same separated texts, on the D1 file while no Worker runs on it.
+ * Returns the number of cases indexed.
+ */
+export function catchUpSearchSqlite(db: DatabaseSync, progress?: (done: number) => void): number {
+  const [, readNew, readChanged] = SEARCH_READ_SQL.map((q) => db.prepare(q));
+  const writes = SEARCH_WRITE_SQL.map((q) => db.prepare(q));
+  const move = db.prepare(SEARCH_MOVE_SQL);
+  const BATCH = 5000;
+  let done = 0;
+  for (;;) {
+    const fresh = readNew!.all(BATCH) as unknown as UnindexedCase[];
+    const changed = readChanged!.all(BATCH) as unknown as UnindexedCase[];
+    if (!fresh.length && !changed.length) return done;
+    db.exec("BEGIN");
+    for (const json of searchWriteChunks([...fresh, ...changed])) for (const w of writes) w.run(json);
+    if (fresh.length) move.run(fresh.at(-1)!.r);
+    db.exec("COMMIT");
+    done += fresh.length + changed.length;
+    if (done % 100_000 < BATCH) progress?.(done);
+  }
+}
