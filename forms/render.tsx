@@ -143,11 +143,22 @@ const Field: FC<{ q: Question; lang: Lang; state: RenderState }> = ({ q, lang, s
       </label>
       {help}
       {input}
-      {max && q.type === "textarea" ? <p class="count" aria-live="polite" data-count-for={id} /> : null}
+      {max && q.type === "textarea" ? (
+        // Rendered here, not by the script at start: nothing to write before the first paint, and no
+        // live-region announcement on load. The script keeps it current as the citizen types.
+        <p class="count" aria-live="polite" data-count-for={id}>
+          {characterCount(lang, [...text].length, max)}
+        </p>
+      ) : null}
       {err}
     </>,
   );
 };
+
+/** "已输入 n / m 字": the same words as the widget script's `count` message (forms/widget/client.ts). */
+export function characterCount(lang: Lang, n: number, max: number): string {
+  return lang === "en" ? `${n} / ${max} characters` : `已输入 ${n} / ${max} 字`;
+}
 
 export interface FormViewProps {
   def: FormDefinition;

@@ -5,49 +5,52 @@
  * flaky network never loses or duplicates a submission. Without it the form still posts.
  */
 type Dict = Record<string, string>;
+/** The page's language, fixed per bundle (scripts/build-client.ts builds one per language). */
+declare const __LANG__: "zh" | "en";
 
 const doc = document;
 const html = doc.documentElement;
-const zh = html.lang !== "en";
-const M: Dict = zh
-  ? {
-      required: "此项为必填项",
-      long: "不能超过 {n} 个字",
-      phone: "请填写正确的 11 位手机号码",
-      email: "请填写正确的电子邮箱",
-      contact: "请填写正确的手机号码或电子邮箱",
-      fix: "请修改标出的项目后再提交。",
-      sending: "正在提交……",
-      offline: "网络连接中断。您填写的内容已保存在本机，网络恢复后会自动重新提交。",
-      offlineOpen: "网络连接中断。请不要关闭本页，网络恢复后会自动重新提交。",
-      retry: "服务器暂时无法处理，正在重试……",
-      failed: "提交未成功：",
-      count: "已输入 {n} / {m} 字",
-      ok: "提交成功",
-      code: "您的查询码",
-      keep: "请记下查询码，凭它查看办理进度和答复。",
-      track: "查看办理进度",
-    }
-  : {
-      required: "This field is required",
-      long: "Must be at most {n} characters",
-      phone: "Enter a valid 11-digit mainland mobile number",
-      email: "Enter a valid e-mail address",
-      contact: "Enter a valid mainland mobile number or e-mail address",
-      fix: "Please correct the marked fields and submit again.",
-      sending: "Sending…",
-      offline:
-        "You are offline. Your answers are saved on this device and will be sent when the network is back.",
-      offlineOpen:
-        "You are offline. Keep this page open: your answers will be sent when the network is back.",
-      retry: "The server could not take it yet; retrying…",
-      failed: "Not sent: ",
-      count: "{n} / {m} characters",
-      ok: "Sent",
-      code: "Your tracking code",
-      keep: "Keep this code to follow progress and read the reply.",
-      track: "Follow progress",
-    };
+const zh = __LANG__ === "zh";
+const M: Dict =
+  __LANG__ === "zh"
+    ? {
+        required: "此项为必填项",
+        long: "不能超过 {n} 个字",
+        phone: "请填写正确的 11 位手机号码",
+        email: "请填写正确的电子邮箱",
+        contact: "请填写正确的手机号码或电子邮箱",
+        fix: "请修改标出的项目后再提交。",
+        sending: "正在提交……",
+        offline: "网络连接中断。您填写的内容已保存在本机，网络恢复后会自动重新提交。",
+        offlineOpen: "网络连接中断。请不要关闭本页，网络恢复后会自动重新提交。",
+        retry: "服务器暂时无法处理，正在重试……",
+        failed: "提交未成功：",
+        count: "已输入 {n} / {m} 字",
+        ok: "提交成功",
+        code: "您的查询码",
+        keep: "请记下查询码，凭它查看办理进度和答复。",
+        track: "查看办理进度",
+      }
+    : {
+        required: "This field is required",
+        long: "Must be at most {n} characters",
+        phone: "Enter a valid 11-digit mainland mobile number",
+        email: "Enter a valid e-mail address",
+        contact: "Enter a valid mainland mobile number or e-mail address",
+        fix: "Please correct the marked fields and submit again.",
+        sending: "Sending…",
+        offline:
+          "You are offline. Your answers are saved on this device and will be sent when the network is back.",
+        offlineOpen:
+          "You are offline. Keep this page open: your answers will be sent when the network is back.",
+        retry: "The server could not take it yet; retrying…",
+        failed: "Not sent: ",
+        count: "{n} / {m} characters",
+        ok: "Sent",
+        code: "Your tracking code",
+        keep: "Keep this code to follow progress and read the reply.",
+        track: "Follow progress",
+      };
 const fmt = (s: string, p: Dict) => s.replace(/\{(\w+)\}/g, (_, k: string) => p[k] ?? "");
 
 const MOBILE = /^1[3-9]\d{9}$/;
@@ -181,7 +184,9 @@ function enhance(form: HTMLFormElement) {
   const counters = () => {
     for (const p of form.querySelectorAll<HTMLElement>("[data-count-for]")) {
       const ta = doc.getElementById(p.dataset.countFor!) as HTMLTextAreaElement;
-      p.textContent = fmt(M.count!, { n: String([...ta.value].length), m: ta.getAttribute("maxlength")! });
+      const text = fmt(M.count!, { n: String([...ta.value].length), m: ta.getAttribute("maxlength")! });
+      // Unchanged text is not written again: the count is a live region.
+      if (p.textContent !== text) p.textContent = text;
     }
   };
 
@@ -189,16 +194,19 @@ function enhance(form: HTMLFormElement) {
   // `pending`: a send the network interrupted, resumed when the page comes back.
   type Draft = { values: [string, string][]; key?: string; sent?: string; pending?: boolean };
   let draft: Draft = { values: [] };
-  try {
-    draft = JSON.parse(store.get(draftKey) ?? "") as Draft;
-    for (const [name, value] of draft.values) {
-      for (const el of form.querySelectorAll<HTMLInputElement>(`[name="${CSS.escape(name)}"]`)) {
-        if (el.type === "radio" || el.type === "checkbox") el.checked = el.checked || el.value === value;
-        else if (el.type !== "hidden") el.value = value;
+  const stored = store.get(draftKey);
+  if (stored) {
+    try {
+      draft = JSON.parse(stored) as Draft;
+      for (const [name, value] of draft.values) {
+        for (const el of form.querySelectorAll<HTMLInputElement>(`[name="${CSS.escape(name)}"]`)) {
+          if (el.type === "radio" || el.type === "checkbox") el.checked = el.checked || el.value === value;
+          else if (el.type !== "hidden") el.value = value;
+        }
       }
+    } catch {
+      draft = { values: [] };
     }
-  } catch {
-    draft = { values: [] };
   }
   let kept = false;
   const save = () => {
@@ -225,6 +233,8 @@ function enhance(form: HTMLFormElement) {
     const b = (e.target as HTMLElement).closest<HTMLElement>(".q");
     if (!pressing && b && !b.contains(e.relatedTarget as Node | null)) setError(b, check(b));
   });
+  // The page arrives with the conditions and counters of its own values; a restored draft (or the
+  // browser's own restoring of a reloaded form) may change them.
   applyConditions();
   counters();
 

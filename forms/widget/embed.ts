@@ -35,7 +35,7 @@
     b.type = "button";
     b.textContent = host.dataset.huiyinLabel || (en ? "Write to us" : "我要留言");
     b.style.cssText =
-      "min-height:44px;min-width:44px;padding:0 16px;border:0;border-radius:6px;background:#0b57a4;color:#fff;font:600 16px/1.4 system-ui,sans-serif;cursor:pointer";
+      "min-height:44px;min-width:44px;padding:0 16px;border:0;border-radius:6px;background:#0b57a4;color:#fff;font:600 16px/1.4 'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;cursor:pointer";
     const dlg = d.createElement("dialog");
     dlg.setAttribute("aria-label", en ? "Feedback form" : "意见表单");
     dlg.style.cssText =
@@ -44,7 +44,7 @@
     close.type = "button";
     close.textContent = en ? "Close" : "关闭";
     close.style.cssText =
-      "min-height:44px;min-width:44px;margin:4px;padding:0 12px;border:1px solid #767676;border-radius:6px;background:#fff;color:#0b57a4;font:16px/1.4 system-ui,sans-serif;cursor:pointer";
+      "min-height:44px;min-width:44px;margin:4px;padding:0 12px;border:1px solid #767676;border-radius:6px;background:#fff;color:#0b57a4;font:16px/1.4 'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;cursor:pointer";
     close.onclick = () => dlg.close();
     b.onclick = () => {
       if (!dlg.lastChild || dlg.lastChild === close) dlg.append(frame(spec, lang));

@@ -7,7 +7,14 @@
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { Lang } from "../../forms/language.ts";
-import { WIDGET_CSS, WIDGET_CSS_HASH, WIDGET_JS, WIDGET_JS_HASH } from "../../forms/widget/assets.gen.ts";
+import {
+  WIDGET_CSS,
+  WIDGET_CSS_HASH,
+  WIDGET_JS,
+  WIDGET_JS_EN,
+  WIDGET_JS_EN_HASH,
+  WIDGET_JS_HASH,
+} from "../../forms/widget/assets.gen.ts";
 import type { AppError } from "../lib/errors.ts";
 import { frameAncestorSources, pageCsp } from "../lib/security-headers.ts";
 
@@ -43,8 +50,11 @@ export function TopBar({ lang, path, large }: { lang: Lang; path: string; large:
 }
 
 export function renderPage(o: PageOptions, body: Child): Response {
+  // The script of the page's language: each carries only its own messages.
+  const [script, scriptHash] =
+    o.lang === "en" ? [WIDGET_JS_EN, WIDGET_JS_EN_HASH] : [WIDGET_JS, WIDGET_JS_HASH];
   const csp = pageCsp({
-    scriptHashes: o.script ? [WIDGET_JS_HASH] : [],
+    scriptHashes: o.script ? [scriptHash] : [],
     styleHashes: [WIDGET_CSS_HASH],
     frameAncestors: frameAncestorSources(o.frameAncestors ?? []),
     frames: o.turnstile ? [TURNSTILE_ORIGIN] : [],
@@ -61,7 +71,7 @@ export function renderPage(o: PageOptions, body: Child): Response {
       </head>
       <body>
         <main>{body}</main>
-        {o.script ? <script>{raw(WIDGET_JS)}</script> : null}
+        {o.script ? <script>{raw(script)}</script> : null}
         {o.turnstile ? <script src={`${TURNSTILE_ORIGIN}/turnstile/v0/api.js`} async defer /> : null}
       </body>
     </html>

@@ -150,7 +150,7 @@ async function assertCspMatchesInlineParts(res: Response, html: string) {
   return { csp, scripts, styles };
 }
 
-/** The page without its inline script (which carries the widget's messages in both languages). */
+/** The page without its inline script (which carries the widget's messages). */
 const withoutScripts = (html: string) => html.replace(/<script>[\s\S]*?<\/script>/g, "");
 
 /** Every absolute or protocol-relative URL in the page must be our own origin. */
@@ -261,6 +261,20 @@ describe("GET /w/:dept/:form", () => {
     expect(csp.get("connect-src")).toEqual(["'self'"]);
     expect(csp.get("form-action")).toEqual(["'self'"]);
     expect(csp.get("base-uri")).toEqual(["'none'"]);
+  });
+
+  it("inlines the script of the page's language only, each listed by its own hash", async () => {
+    for (const [path, own, other, count] of [
+      [FORM, "正在提交", "Sending", "已输入 0 / 5000 字"],
+      [`${FORM}?lang=en`, "Sending", "正在提交", "0 / 5000 characters"],
+    ] as const) {
+      const { res, html } = await page(path);
+      const { scripts } = await assertCspMatchesInlineParts(res, html);
+      expect(scripts[0]!.body).toContain(own);
+      expect(scripts[0]!.body).not.toContain(other);
+      // The character counter arrives filled: the script writes nothing before the first paint.
+      expect(html).toMatch(new RegExp(`data-count-for="q-body"[^>]*>${count}</p>`));
+    }
   });
 
   it("loads nothing from a third-party origin, with the bot check off or on", async () => {

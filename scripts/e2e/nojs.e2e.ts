@@ -19,8 +19,12 @@ test("JavaScript off: the plain form posts and the receipt page shows the tracki
   const context = await phone({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto(FORM);
-  // The widget script would have filled the character counter: it did not run.
-  assert.equal(await page.locator("[data-count-for]").textContent(), "", "the widget script really is off");
+  // The server renders the character counter; the widget script would keep it current as one types.
+  const counter = page.locator("[data-count-for]");
+  assert.equal(await counter.textContent(), "已输入 0 / 5000 字");
+  await page.locator("#q-body").fill("两个字");
+  assert.equal(await counter.textContent(), "已输入 0 / 5000 字", "the widget script really is off");
+  await page.locator("#q-body").fill("");
 
   // A missing answer: the server says so beside the field and keeps what was typed.
   await page.locator('[name="subject"]').tap();
