@@ -60,25 +60,37 @@ on the phone's one main thread, which the host page and the framed document shar
   the 300-byte form: layout 50–60 ms against 15–20 ms (131 elements with 15 form controls and a page of
   Chinese text, against 38 elements), its script about 25 ms (of which 4.5 ms is the first read of
   localStorage, the draft), style the same. Without its script the page still needed about 165–185 ms.
-- **the font stack (changed):** \`system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK
+- **the font stack (changed twice):** \`system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK
   SC", sans-serif\` made Chromium look up each family that is not installed before it found Chinese glyphs:
-  layout 62 ms against 38–43 ms with a shorter stack (same page, same run). The stack is now
-  \`system-ui, sans-serif\`: every system takes Chinese glyphs from its own fallback for the page's
-  \`lang\` (PingFang, Microsoft YaHei, Noto Sans CJK), which is what the long list chose anyway.
+  layout 62 ms against 38–43 ms with a shorter stack (same page, same run), so it became
+  \`system-ui, sans-serif\` (2026-11-22, first session). That still sets Latin text in the system UI font and
+  sends every Chinese character to the fallback search. **Now (2026-11-22, second session)** the Chinese UI
+  fonts come first, by name: \`"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif\` (each has
+  Latin glyphs too; Android matches none and uses its system font). The widget document alone, 4× CPU,
+  nine cold loads each, median layout: 45.6 ms against 63.4 ms for \`system-ui, sans-serif\` and 59.0 ms for
+  \`system-ui\` followed by the same three names; time from its last byte to usable 194 ms against 248 ms.
+- **the script (changed):** one bundle per language, each with only its own messages and its Chinese as
+  UTF-8 instead of \`\\u\` escapes (scripts/build-client.ts; the page inlines its language's bundle and the
+  CSP lists that hash): 3.4 KB gzip instead of 3.7 KB. The character counter is rendered by the server
+  (forms/render.tsx), so the script writes nothing before the first paint unless a draft or the browser's
+  own form restoring changed a value (and a live region is not announced on load); an empty draft no
+  longer costs a thrown and caught JSON error. In the frame (trace, slow 4G, three loads) the document's
+  parse and script now take 26–28 ms and its first layout and paint 43–71 ms, against 33 ms and 105 ms
+  before. Profiled and left: embed.js runs 22–40 ms on the host's main thread with the CPU slowed, almost
+  all of it creating and inserting the iframe, which the parser does for any framed form; the first
+  localStorage read (about 6 ms with the CPU slowed) stays before the first paint because large text must
+  not flash in at normal size.
 - tried, not kept: \`content-visibility: auto\` on the questions below the first screen (the iframe starts
   420 px high): 5–15 ms less layout, within the noise of the same run; \`defer\` instead of \`async\` on the
   tag (1.45× against 1.46× in the same run); a parser-blocking tag without \`async\` (1.24× with the CPU
   slowed, 1.50× on slow 4G, but it holds up the rest of the department's page for a round trip: not
   acceptable for a third-party tag).
-- what is left is structural: the documented tag needs embed.js to arrive and run on the host's busy main
-  thread before the iframe can be requested (75–100 ms with the CPU slowed, 210 ms on slow 4G), and a real
-  form costs more to lay out than a 300-byte one. The \`<iframe>\` embed removes the first (1.16×–1.26× on
-  slow 4G in every run). Across the runs of 2026-11-21/22 the documented tag measured 1.39×–1.71× with the
-  CPU slowed and 1.47×–1.62× on slow 4G; the bare form's own time moved between 199 and 312 ms from run to
-  run on this shared machine, so a single run decides little. Proposed: make the \`<iframe>\` embed the
-  recommended snippet in the admin's embed page and the README (a product decision: the brief promises
-  "one script tag"), and lazy-load the submit-time half of the widget script (proof of work, sending,
-  receipt) on first focus.
+- Result: the documented tag measured 1.44× / 1.47× and 1.40× / 1.45× (4× CPU / slow 4G) in the two runs
+  after these changes, against 1.39×–1.71× / 1.47×–1.62× before; the \`<iframe>\` embed 1.16×–1.27× /
+  1.13×–1.25×. The margin under 1.5× is thin on slow 4G: the tag's third sequential request is one full
+  round trip (150 ms) that no change to the widget removes, so the \`<iframe>\` snippet stays documented as
+  the fastest embed. The bare form's own time moves between about 200 and 310 ms from run to run on this
+  shared machine.
 
 **Submissions.** First measured at 0.35× (2026-11-21 00:09) with four sequential D1 round trips per
 accepted submission, five with the proof of work. What was changed, in the product, not the benchmark:
@@ -203,12 +215,11 @@ The drizzle client is built once per D1 binding and isolate (schema/db.ts).
 
 - Final figures on a quiet machine: every section above was measured while other test runs shared the
   two cores.
-- Two budgets are not settled. Submissions measured 0.67×–0.77× in the three runs after migration 0005
-  (budget ≥ 0.70×; two of three pass), so single runs on this shared 2-core machine fall on either side.
-  The time to a usable form with the documented tag measured 1.39×–1.71× with the CPU slowed and
-  1.47×–1.62× on slow 4G (budget ≤ 1.5×; mostly over): the widget document needs 160–200 ms of the phone's
-  main thread from its last byte to its first paint against about 95–125 ms for the 300-byte form. See above for what was changed, what was measured and what is proposed; a quiet
-  machine (or a deployed Worker) is needed for a figure that settles them.
+- Two budgets pass with thin margins. Submissions measured 0.67×–0.77× in the runs after migration 0005
+  (0.73× after 0006; budget ≥ 0.70×), so single runs on this shared 2-core machine fall on either side;
+  the proposal that would widen it is above (idempotency key and receipt on the case row). The time to a
+  usable form with the documented tag: 1.40×–1.47× in the runs after the changes above (budget ≤ 1.5×).
+  A quiet machine (or a deployed Worker) is needed for figures that settle them.
 - The satisfaction and disclosure widgets are "coming soon" placeholders; their weight budget (≤ 16 KB) is
   measured on the placeholder page and must be re-checked when the forms exist.
 - Whether the first request on a fresh isolate (over 10 ms of CPU here, mostly lazy compilation) trips the
