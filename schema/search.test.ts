@@ -149,6 +149,19 @@ describe("migrations: search index and append-only logs", () => {
     await integrity();
   });
 
+  it("indexes letters of the longest length through several writes", async () => {
+    // 70 bodies of 5,000 characters: about 700,000 characters once separated, three writes.
+    const filler = "群众反映医保报销流程复杂需要多次往返窗口";
+    for (let i = 0; i < 70; i++) {
+      const body = `${`第${i}封长信`}${filler.repeat(250)}`.slice(0, 5000);
+      await insertCase(`long${i}`, `LONG${String(i).padStart(8, "A")}`.slice(0, 12), body);
+    }
+    expect((await catchUpSearchIndex(db())).indexed).toBe(70);
+    for (const i of [0, 34, 69]) expect(await match(`第${i}封长信`)).toBe(1);
+    expect(await match("多次往返")).toBeGreaterThanOrEqual(70);
+    await integrity();
+  });
+
   it("splits a large catch-up into writes of bounded size", () => {
     const rows: UnindexedCase[] = Array.from({ length: 5 }, (_, i) => ({
       r: i + 1,
