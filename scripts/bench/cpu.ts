@@ -85,31 +85,43 @@ async function measure(ctx: BenchContext, worker: WorkerServer, tokens: BenchTok
     { name: "GET /embed.js", prepare: get("/embed.js") },
     {
       name: "POST submission (JSON, proof of work on, name and contact encrypted)",
-      prepare: async () => {
-        const botCheck = await solvedToken(origin);
-        const key = randomUUID();
-        const body = JSON.stringify({
-          answers: {
-            kind: "suggest",
-            subject: `cpu ${key}`,
-            body: "社区卫生服务中心周末只开半天，建议延长到下午五点，并公示值班医生。",
-            name: "张三",
-            contact: "13800138000",
-            publish: true,
-          },
-          lang: "zh-CN",
-          botCheck,
-        });
-        return () =>
-          fetch(`${origin}/api/v1/forms/demo/opinion/submissions`, {
-            method: "POST",
-            headers: { "content-type": "application/json", "idempotency-key": key },
-            body,
-          });
-      },
+      prepare: submission,
     },
     { name: "GET /api/v1/admin/cases (inbox page of 20)", prepare: get("/api/v1/admin/cases", auth) },
+    {
+      // Before each search one more case arrives (outside the measured window), so that every measured
+      // search first takes a new case into the full-text index, as a search after a submission does.
+      name: "GET /api/v1/admin/cases?q=门诊 (search; indexes one new case first)",
+      prepare: async () => {
+        const send = await submission();
+        const stored = await send();
+        if (stored.status !== 201) throw new Error(`submission before the search: ${stored.status}`);
+        return get(`/api/v1/admin/cases?q=${encodeURIComponent("门诊")}`, auth)();
+      },
+    },
   ];
+  async function submission() {
+    const botCheck = await solvedToken(origin);
+    const key = randomUUID();
+    const body = JSON.stringify({
+      answers: {
+        kind: "suggest",
+        subject: `cpu ${key}`,
+        body: "社区卫生服务中心周末只开半天，门诊时间太短，建议延长到下午五点，并公示值班医生。",
+        name: "张三",
+        contact: "13800138000",
+        publish: true,
+      },
+      lang: "zh-CN",
+      botCheck,
+    });
+    return () =>
+      fetch(`${origin}/api/v1/forms/demo/opinion/submissions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": key },
+        body,
+      });
+  }
 
   const inspector = await Inspector.connect(worker.inspectorPort);
   const rows: string[][] = [];
