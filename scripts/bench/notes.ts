@@ -85,9 +85,9 @@ on the phone's one main thread, which the host page and the framed document shar
   tag (1.45× against 1.46× in the same run); a parser-blocking tag without \`async\` (1.24× with the CPU
   slowed, 1.50× on slow 4G, but it holds up the rest of the department's page for a round trip: not
   acceptable for a third-party tag).
-- Result: the documented tag measured 1.44× / 1.47× and 1.40× / 1.45× (4× CPU / slow 4G) in the two runs
-  after these changes, against 1.39×–1.71× / 1.47×–1.62× before; the \`<iframe>\` embed 1.16×–1.27× /
-  1.13×–1.25×. The margin under 1.5× is thin on slow 4G: the tag's third sequential request is one full
+- Result: the documented tag measured 1.44× / 1.47×, 1.40× / 1.45× and 1.34× / 1.45× (4× CPU / slow 4G)
+  in the three runs after these changes (the last is the full run above), against 1.39×–1.71× /
+  1.47×–1.62× before; the \`<iframe>\` embed 1.16×–1.27× / 1.13×–1.25×. The margin under 1.5× is thin on slow 4G: the tag's third sequential request is one full
   round trip (150 ms) that no change to the widget removes, so the \`<iframe>\` snippet stays documented as
   the fastest embed. The bare form's own time moves between about 200 and 310 ms from run to run on this
   shared machine.
@@ -216,9 +216,10 @@ The drizzle client is built once per D1 binding and isolate (schema/db.ts).
 - Final figures on a quiet machine: every section above was measured while other test runs shared the
   two cores.
 - Two budgets pass with thin margins. Submissions measured 0.67×–0.77× in the runs after migration 0005
-  (0.73× after 0006; budget ≥ 0.70×), so single runs on this shared 2-core machine fall on either side;
-  the proposal that would widen it is above (idempotency key and receipt on the case row). The time to a
-  usable form with the documented tag: 1.40×–1.47× in the runs after the changes above (budget ≤ 1.5×).
+  (0.73× and 0.76× after 0006; budget ≥ 0.70×), so single runs on this shared 2-core machine may fall on
+  either side; the proposal that would widen it is above (idempotency key and receipt on the case row).
+  The time to a usable form with the documented tag: 1.34×–1.47× in the three runs after the changes
+  above (budget ≤ 1.5×), the slow-4G figure 1.45×–1.47× in all three.
   A quiet machine (or a deployed Worker) is needed for figures that settle them.
 - The satisfaction and disclosure widgets are "coming soon" placeholders; their weight budget (≤ 16 KB) is
   measured on the placeholder page and must be re-checked when the forms exist.
