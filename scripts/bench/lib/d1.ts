@@ -252,24 +252,24 @@ export function seedCase(i: number, newest: number, stepMs: number, tag: string)
 const CASE_COLUMNS =
   "id, dept_id, form_id, kind, tracking_code, state, category, subject, body, answers, consent_publish, published, due_date, reply_text, replied_at, published_at, lang, rev, created_at, updated_at";
 
-/** Inserts cases `from`..`to-1` through node:sqlite (one transaction per 20 000 rows). */
-/**
- * Inserts seed cases `from` ≤ i < `to` (case i is i steps older than the newest). With `arrival`, the
- * oldest first, as cases arrive (rowids then grow with the creation time, as in the product).
- */
-export function insertCasesSqlite(
-  db: DatabaseSync,
-  o: {
-    formId: string;
-    from: number;
-    to: number;
-    newest: number;
-    stepMs: number;
-    tag: string;
-    arrival?: boolean;
-  },
-  progress?: (done: number) => void,
-): void {
+/** Seed cases `from` ≤ i < `to`: case i is i steps of `stepMs` older than `newest`. */
+export interface SeedRange {
+  formId: string;
+  from: number;
+  to: number;
+  newest: number;
+  stepMs: number;
+  tag: string;
+  /** The oldest first, as cases arrive (rowids then grow with the creation time, as in the product). */
+  arrival?: boolean;
+}
+
+/** The seed case written `k`-th (from ≤ k < to) in the range's order. */
+const seedAt = (o: SeedRange, k: number): SeedCase =>
+  seedCase(o.arrival ? o.to - 1 - (k - o.from) : k, o.newest, o.stepMs, o.tag);
+
+/** Inserts a range of seed cases through node:sqlite (one transaction per 20 000 rows). */
+export function insertCasesSqlite(db: DatabaseSync, o: SeedRange, progress?: (done: number) => void): void {
   const stmt = db.prepare(
     `INSERT INTO cases (${CASE_COLUMNS}) VALUES (?, ?, ?, 'opinion', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'zh-CN', 'seed', ?, ?)`,
   );
@@ -278,8 +278,7 @@ export function insertCasesSqlite(
     db.exec("BEGIN");
     const end = Math.min(start + CHUNK, o.to);
     for (let k = start; k < end; k++) {
-      const i = o.arrival ? o.to - 1 - (k - o.from) : k;
-      const c = seedCase(i, o.newest, o.stepMs, o.tag);
+      const c = seedAt(o, k);
       stmt.run(
         c.id,
         DEMO_DEPT_ID,
@@ -309,22 +308,12 @@ const q = (v: string | number | null) =>
   v === null ? "NULL" : typeof v === "number" ? String(v) : `'${v.replace(/'/g, "''")}'`;
 
 /** The same rows as SQL text (multi-row INSERTs of 50 rows), for `wrangler d1 execute --file`. */
-export function casesSql(o: {
-  formId: string;
-  from: number;
-  to: number;
-  newest: number;
-  stepMs: number;
-  tag: string;
-  /** The oldest first (see insertCasesSqlite). */
-  arrival?: boolean;
-}): string {
+export function casesSql(o: SeedRange): string {
   const out: string[] = [];
   for (let start = o.from; start < o.to; start += 50) {
     const rows: string[] = [];
     for (let k = start; k < Math.min(start + 50, o.to); k++) {
-      const i = o.arrival ? o.to - 1 - (k - o.from) : k;
-      const c = seedCase(i, o.newest, o.stepMs, o.tag);
+      const c = seedAt(o, k);
       rows.push(
         `(${[c.id, DEMO_DEPT_ID, o.formId, "opinion", c.trackingCode, c.state, c.category, c.subject, c.body, c.answers, c.published, c.published, c.dueDate, c.replyText, c.repliedAt, c.publishedAt, "zh-CN", "seed", c.createdAt, c.repliedAt ?? c.createdAt].map(q).join(",")})`,
       );
