@@ -136,7 +136,11 @@ canonical body 0.07 ms, reading the body 0.04 ms, AES-GCM 0.035 ms. Local worker
 D1 database on one thread, so under load every one of them comes off the same budget: skipping
 validation, hashing and encryption (an experiment, not a change) moved one run from 0.62× to 0.70×.
 Still proposed: keep the idempotency key and receipt on the case row (a unique index on form and key:
-−3 b-trees and −1 statement per submission). On Cloudflare every D1 call is a network round trip and the
+−3 b-trees and −1 statement per submission). Its ceiling, measured 2026-11-22 (second session) with the
+idempotency record and the three \`EXISTS\` checks taken out of the batch (an experiment, not kept: it
+would store duplicates): 0.83× (rounds 0.66×–0.93×) against 0.76× with them in the same code. Moving the
+record onto the case keeps most of that work (a unique index, a conflict check), so the gain would be
+a part of those 0.07×, for a rewrite of the replay path (and of the records written before it). On Cloudflare every D1 call is a network round trip and the
 database is not on the Worker's thread, so the ratio there need not resemble this one.
 
 **Staff inbox.**
