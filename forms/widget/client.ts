@@ -11,6 +11,7 @@ declare const __LANG__: "zh" | "en";
 const doc = document;
 const html = doc.documentElement;
 const zh = __LANG__ === "zh";
+// `__LANG__` itself, not `zh`, so that esbuild drops the other language's messages from the bundle.
 const M: Dict =
   __LANG__ === "zh"
     ? {

@@ -303,6 +303,27 @@ describe("listCases: every scope returns what the naive query returns", () => {
     for (const st of sink) expect(st.params.length).toBeLessThanOrEqual(D1_MAX_PARAMS);
   });
 
+  it("brings the index up to date before a first page only: a next page reads the index as it is", async () => {
+    let batches = 0;
+    const counting = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "batch") {
+          return (statements: D1PreparedStatement[]) => {
+            batches++;
+            return target.batch(statements);
+          };
+        }
+        const v = Reflect.get(target, key, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const db = createDb(counting);
+    const first = await searchCases(db, { all: true }, SHORT, {}, 3);
+    expect(batches).toBe(1); // the catch-up's read (nothing left to write)
+    await searchCases(db, { all: true }, SHORT, {}, 3, first.rows.at(-1)!.searchKey);
+    expect(batches).toBe(1);
+  });
+
   it("returns whole rows, as a one-department listing does", async () => {
     const [one] = await walk({ all: false, deptIds: [A] }, {}, 100);
     const [many] = await walk({ all: false, deptIds: [A, B] }, {}, 100);

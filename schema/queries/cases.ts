@@ -401,8 +401,12 @@ export async function searchCases(
   }
   const phrase = searchPhrase(q);
   if (!phrase) return { rows: [], pending: 0 };
-  // Cases newer than the index (or changed since) are indexed first, so a search sees them.
-  const { pending } = await catchUpSearchIndex(db, { maxCases: SEARCH_INDEX_PER_REQUEST });
+  // Cases newer than the index (or changed since) are indexed first, so a search sees them. A next
+  // page does not: cases that arrived since the first page are newer than its cursor anyway.
+  const { pending } =
+    after === undefined
+      ? await catchUpSearchIndex(db, { maxCases: SEARCH_INDEX_PER_REQUEST })
+      : { pending: 0 };
   const deptIds = scope.all ? [] : [...new Set(scope.deptIds)];
   const rows = await db
     .select({ ...getTableColumns(cases), searchKey: casesFts.rowid })
