@@ -149,6 +149,20 @@ describe("migrations: search index and append-only logs", () => {
     await integrity();
   });
 
+  it("lets two catch-ups run at once (two staff searching) without losing or doubling an entry", async () => {
+    for (let i = 0; i < 12; i++)
+      await insertCase(`p${i}`, `PAR${String(i).padStart(9, "A")}`, `并发检索第${i}号`);
+    const [a, b] = await Promise.all([
+      catchUpSearchIndex(db(), { batch: 5 }),
+      catchUpSearchIndex(db(), { batch: 5 }),
+    ]);
+    expect(a.indexed + b.indexed).toBeGreaterThanOrEqual(12);
+    for (let i = 0; i < 12; i++) expect(await match(`检索第${i}号`), `case ${i}`).toBe(1);
+    const s = await state();
+    expect(s?.upto).toBe(s?.newest);
+    await integrity();
+  });
+
   it("indexes letters of the longest length through several writes", async () => {
     // 70 bodies of 5,000 characters: about 700,000 characters once separated, three writes.
     const filler = "群众反映医保报销流程复杂需要多次往返窗口";
