@@ -53,8 +53,19 @@ export const CALENDARS: Record<number, YearCalendar> = {
   },
 };
 
-const HOLIDAYS = new Set(Object.values(CALENDARS).flatMap((c) => c.holidays));
-const WORKDAYS = new Set(Object.values(CALENDARS).flatMap((c) => c.workdays));
+/** A day as a whole number of days since 1970-01-01 (a Thursday): the walks below count on numbers. */
+const dayNumber = (date: string): number => Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+const dayString = (n: number): string => new Date(n * DAY_MS).toISOString().slice(0, 10);
+
+const HOLIDAYS = new Set(Object.values(CALENDARS).flatMap((c) => c.holidays.map(dayNumber)));
+const WORKDAYS = new Set(Object.values(CALENDARS).flatMap((c) => c.workdays.map(dayNumber)));
+
+function isWorkingDayNumber(n: number): boolean {
+  if (HOLIDAYS.has(n)) return false;
+  if (WORKDAYS.has(n)) return true;
+  const weekday = (n + 4) % 7; // 0 is Sunday, 6 Saturday
+  return weekday !== 0 && weekday !== 6;
+}
 
 /** Whether the State Council's schedule for this year is in the calendar (else weekends only). */
 export function calendarKnown(year: number): boolean {
@@ -71,26 +82,24 @@ export function shiftDays(date: string, days: number): string {
 }
 
 export function isWorkingDay(date: string): boolean {
-  if (HOLIDAYS.has(date)) return false;
-  if (WORKDAYS.has(date)) return true;
-  const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
-  return weekday !== 0 && weekday !== 6;
+  return isWorkingDayNumber(dayNumber(date));
 }
 
 /** The day on which the `n`-th working day after `start` falls (`start` itself is not counted). */
 export function addWorkingDays(start: string, n: number): string {
   if (!Number.isInteger(n) || n < 0) throw new RangeError("n must be a whole number ≥ 0");
-  let d = start;
+  let d = dayNumber(start);
   for (let counted = 0; counted < n; ) {
-    d = shiftDays(d, 1);
-    if (isWorkingDay(d)) counted++;
+    d++;
+    if (isWorkingDayNumber(d)) counted++;
   }
-  return d;
+  return dayString(d);
 }
 
 /** Working days after `from` up to and including `to` (0 when `to` is not after `from`). */
 export function workingDaysBetween(from: string, to: string): number {
   let count = 0;
-  for (let d = shiftDays(from, 1); d <= to; d = shiftDays(d, 1)) if (isWorkingDay(d)) count++;
+  const last = dayNumber(to);
+  for (let d = dayNumber(from) + 1; d <= last; d++) if (isWorkingDayNumber(d)) count++;
   return count;
 }

@@ -184,19 +184,6 @@ export async function submit(env: Env, db: Db, form: LoadedForm, input: SubmitIn
   }
 }
 
-/** Due dates of this isolate's recent submissions: one calendar walk per day and norm, not per request. */
-const dueDates = new Map<string, string>();
-function dueDate(received: string, days: number): string {
-  const key = `${received}+${days}`;
-  let due = dueDates.get(key);
-  if (due === undefined) {
-    if (dueDates.size >= 64) dueDates.clear();
-    due = addWorkingDays(received, days);
-    dueDates.set(key, due);
-  }
-  return due;
-}
-
 async function prepareCase(
   env: Env,
   form: LoadedForm,
@@ -239,7 +226,7 @@ async function prepareCase(
     kind: def.kind,
     category,
     submittedAt: new Date(now).toISOString(),
-    dueDate: dueDate(received, days),
+    dueDate: addWorkingDays(received, days),
     trackUrl: `/t/${trackingCode}`,
   };
   const row: NewCase = {
