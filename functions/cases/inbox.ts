@@ -34,20 +34,15 @@ export async function inboxPage(
 ): Promise<InboxPage> {
   if (q) {
     const { rows, pending } = await searchCases(db, scope, q, filter, limit + 1, cursor?.at);
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      rows: page,
-      next: rows.length > limit && last ? encodeCursor(last.searchKey, last.id) : null,
-      searchPending: pending,
-    };
+    return { ...paged(rows, limit, (r) => encodeCursor(r.searchKey, r.id)), searchPending: pending };
   }
   const rows = await listCases(db, scope, filter, limit + 1, cursor);
+  return { ...paged(rows, limit, (r) => encodeCursor(r.createdAt, r.id)), searchPending: 0 };
+}
+
+/** The first `limit` of `limit + 1` rows, and the next page's cursor when there was one more. */
+function paged<R extends CaseRow>(rows: R[], limit: number, cursorOf: (last: R) => string) {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return {
-    rows: page,
-    next: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
-    searchPending: 0,
-  };
+  return { rows: page as CaseRow[], next: rows.length > limit && last ? cursorOf(last) : null };
 }
